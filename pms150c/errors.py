@@ -1,0 +1,61 @@
+"""Every error a user can cause derives from `Pms150cError`.
+
+The command line catches this one base class, prints the message on one line and exits
+non-zero, so a new error only needs a subclass here to be reported cleanly.
+"""
+
+from __future__ import annotations
+
+
+class Pms150cError(Exception):
+    """Base class of every error raised by pms150c on bad input or a failing program."""
+
+
+class AssemblerError(Pms150cError):
+    """A located error in assembly source: `file:line:col: error: reason`."""
+
+    def __init__(self, reason: str, filename: str, line: int, column: int, text: str = ""):
+        self.reason = reason
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.text = text
+        quoted = f" in '{text.strip()}'" if text.strip() else ""
+        super().__init__(f"{filename}:{line}:{column}: error: {reason}{quoted}")
+
+
+class HexError(Pms150cError):
+    """Malformed or out-of-range Intel HEX input."""
+
+
+class DataError(Pms150cError):
+    """A corrupt, truncated or missing data file (IDX images, model files)."""
+
+
+class ImageError(Pms150cError):
+    """A ROM image that cannot be built (too many words, words wider than 13 bits)."""
+
+
+class SimulationError(Pms150cError):
+    """A program did something the simulator refuses to continue from."""
+
+    def __init__(self, message: str, pc: int, cycles: int):
+        self.pc = pc
+        self.cycles = cycles
+        super().__init__(f"{message} at pc=0x{pc:03x}, cycle {cycles}")
+
+
+class InvalidOpcode(SimulationError):
+    """The CPU fetched a word that is not a PMS150C instruction."""
+
+    def __init__(self, word: int, pc: int, cycles: int):
+        self.word = word
+        super().__init__(f"invalid opcode 0x{word:04x}", pc, cycles)
+
+
+class StackOverflow(SimulationError):
+    """A push or pop would leave the 64 bytes of RAM."""
+
+    def __init__(self, sp: int, pc: int, cycles: int):
+        self.sp = sp
+        super().__init__(f"stack pointer 0x{sp:02x} leaves RAM", pc, cycles)

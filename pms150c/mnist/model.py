@@ -1,0 +1,236 @@
+"""The integer reference model: bit for bit what the PMS150C kernel computes.
+
+The arithmetic contract (the kernel in asm/ implements exactly this):
+
+    x = the input vector: n_in integers in 0..xmax (8x8 image, row-major)
+    for each hidden layer l:
+        W_l is an int matrix (n_out, n_in), every entry in {-2, -1, +1, +2}, no bias
+        acc = W_l @ x                      exact integer; the kernel keeps it in a 16-bit signed
+                                           accumulator, and `validate` guarantees
+                                           sum(|W_l[j]|) * max(x) < 32768 for every row j,
+                                           so it never overflows
+        x = clip(acc >> s_l, 0, hmax_l)    arithmetic shift right by s_l (floor division by
+                                           2**s_l, so -1 >> 1 == -1), then saturate to 0..hmax_l
+                                           (this is the ReLU)
+    logits = W_out @ x                     exact integer, entries of W_out in {-2, -1, +1, +2};
+                                           also proven to fit in int16 by `validate`
+    digit = the smallest index among the maximal logits   (argmax, ties go to the lowest index)
+
+The output layer has no shift and no clip. There is no rounding anywhere: the only
+non-linear steps are the floor of the shift and the saturation.
+
+`IntModel.forward` computes this for a whole batch with int64 numpy; the training code
+(`pms150c.mnist.train`) trains through the same shift and clip, so its float forward agrees
+with this one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from pms150c.errors import DataError
+from pms150c.mnist.data import PreprocessSpec
+
+WEIGHT_VALUES = (-2, -1, 1, 2)
+ACC_LIMIT = 32768  # 16-bit signed accumulator: |acc| must stay below this
+WEIGHTS_PER_WORD = 4  # four 2-bit weights per `ret k` word (8-bit immediate)
+CODE_WORDS_ESTIMATE = 220  # kernel code, until the kernel engineer measures it
+CYCLES_PER_WEIGHT_ESTIMATE = 10  # rough guess, replaced by measured cycles in docs/mnist.md
+RAM_OVERHEAD_ESTIMATE = 13  # accumulator, loop counters, pointers, argmax state, stack
+
+
+@dataclass
+class Layer:
+    """One fully connected layer; `shift` and `hmax` are None for the output (logit) layer."""
+
+    weights: np.ndarray  # int8 (n_out, n_in), entries in WEIGHT_VALUES
+    shift: int | None = None
+    hmax: int | None = None
+
+    @property
+    def is_output(self) -> bool:
+        return self.shift is None
+
+
+@dataclass
+class IntModel:
+    """An integer MLP plus the preprocessing that produces its inputs."""
+
+    spec: PreprocessSpec
+    layers: list[Layer] = field(default_factory=list)
+
+    @property
+    def xmax(self) -> int:
+        return self.spec.xmax
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.layers[0].weights.shape[1],) + tuple(lay.weights.shape[0] for lay in self.layers)
+
+    @property
+    def n_weights(self) -> int:
+        return sum(lay.weights.size for lay in self.layers)
+
+    def validate(self) -> None:
+        """Raise DataError unless the model obeys the arithmetic contract."""
+        if not self.layers:
+            raise DataError("model has no layers")
+        n_in = self.spec.n_inputs
+        in_max = self.spec.xmax
+        for k, lay in enumerate(self.layers):
+            w = lay.weights
+            last = k == len(self.layers) - 1
+            if w.ndim != 2 or w.shape[1] != n_in:
+                raise DataError(f"layer {k}: weights of shape {w.shape}, expected (n, {n_in})")
+            if not np.isin(w, WEIGHT_VALUES).all():
+                raise DataError(f"layer {k}: weights outside {{-2, -1, 1, 2}}")
+            if last != lay.is_output:
+                raise DataError(f"layer {k}: only the last layer may (and must) lack shift/hmax")
+            if not last and not (0 <= lay.shift <= 15 and 1 <= lay.hmax <= 255):
+                raise DataError(f"layer {k}: shift {lay.shift} / hmax {lay.hmax} out of range")
+            worst = int(np.abs(w.astype(np.int64)).sum(axis=1).max()) * in_max
+            if worst >= ACC_LIMIT:
+                raise DataError(f"layer {k}: accumulator may reach {worst}, beyond int16")
+            n_in = w.shape[0]
+            in_max = lay.hmax if not last else 0
+        if n_in != 10:
+            raise DataError(f"output layer has {n_in} outputs, expected 10")
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Classify a batch: `x` int[N, n_in] in 0..xmax (or a single vector).
+
+        Returns `(digits int64[N], intermediates)`, where intermediates holds, per layer, the
+        values the kernel keeps: the clipped hidden activations of each hidden layer and, last,
+        the logits (all int64[N, n_out]).
+        """
+        x = np.asarray(x)
+        single = x.ndim == 1
+        h = np.atleast_2d(x).astype(np.int64)
+        if h.min(initial=0) < 0 or h.max(initial=0) > self.xmax:
+            raise DataError(f"input values outside 0..{self.xmax}")
+        intermediates = []
+        for lay in self.layers:
+            acc = h @ lay.weights.astype(np.int64).T
+            if lay.is_output:
+                h = acc
+            else:
+                h = np.clip(acc >> lay.shift, 0, lay.hmax)
+            intermediates.append(h)
+        digits = np.argmax(h, axis=1)  # numpy's argmax returns the first maximum
+        if single:
+            return digits[:1], [m[0] for m in intermediates]
+        return digits, intermediates
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)[0]
+
+    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
+        return float(np.mean(self.predict(x) == np.asarray(labels)))
+
+    # --- budget estimates (the kernel engineer replaces them with measured numbers) ---
+
+    def weight_words(self) -> int:
+        return math.ceil(self.n_weights / WEIGHTS_PER_WORD)
+
+    def rom_words_estimate(self, code_words: int = CODE_WORDS_ESTIMATE) -> int:
+        """Weights packed 4 per `ret k` word + image slot (2 pixels per word) + code."""
+        return rom_words_estimate(self.shape, code_words)
+
+    def ram_bytes_estimate(self) -> int:
+        return ram_bytes_estimate(self.shape)
+
+    def cycles_estimate(self) -> int:
+        return self.n_weights * CYCLES_PER_WEIGHT_ESTIMATE
+
+    # --- files ---
+
+    def save(self, path: str | Path) -> None:
+        arrays = {f"w{k}": lay.weights.astype(np.int8) for k, lay in enumerate(self.layers)}
+        meta = {
+            "format": "pms150c-intmodel-1",
+            "spec": self.spec.as_dict(),
+            "shifts": [lay.shift for lay in self.layers],
+            "hmax": [lay.hmax for lay in self.layers],
+        }
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+        with open(path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> IntModel:
+        name = Path(str(path)).name
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                meta = json.loads(bytes(npz["meta"]).decode())
+                if meta.get("format") != "pms150c-intmodel-1":
+                    raise DataError(f"unknown model format {meta.get('format')!r}")
+                shifts, hmaxes = meta["shifts"], meta["hmax"]
+                weights = [npz[f"w{k}"] for k in range(len(shifts))]
+                spec = PreprocessSpec(**meta["spec"])
+        except DataError as exc:
+            raise DataError(f"{name}: {exc}") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataError(f"{name}: corrupt model file ({type(exc).__name__}: {exc})") from None
+        if len(hmaxes) != len(shifts) or any(w.dtype != np.int8 for w in weights):
+            raise DataError(f"{name}: inconsistent layer data")
+        layers = [Layer(w, s, h) for w, s, h in zip(weights, shifts, hmaxes)]
+        model = cls(spec, layers)
+        try:
+            model.validate()
+        except DataError as exc:
+            raise DataError(f"{name}: {exc}") from None
+        return model
+
+
+def rom_words_estimate(shape: tuple[int, ...], code_words: int = CODE_WORDS_ESTIMATE) -> int:
+    n_weights = sum(a * b for a, b in zip(shape[:-1], shape[1:]))
+    return math.ceil(n_weights / WEIGHTS_PER_WORD) + math.ceil(shape[0] / 2) + code_words
+
+
+def ram_bytes_estimate(shape: tuple[int, ...]) -> int:
+    """Hidden activations of every hidden layer (all live at once) plus fixed overhead."""
+    return sum(shape[1:-1]) + RAM_OVERHEAD_ESTIMATE
+
+
+MODEL_FILE = "mnist_model.npz"
+BITNET_MODEL_FILE = "mnist_bitnet_model.npz"
+TEST_SET_FILE = "mnist_test_8x8.npz"
+
+
+def _package_file(name: str):
+    return resources.files("pms150c.data").joinpath(name)
+
+
+def default_model() -> IntModel:
+    """The trained model shipped as package data."""
+    with resources.as_file(_package_file(MODEL_FILE)) as path:
+        return IntModel.load(path)
+
+
+def bitnet_model() -> IntModel:
+    """The published BitNetPDK shape (64-16-16-16-10), trained by our trainer."""
+    with resources.as_file(_package_file(BITNET_MODEL_FILE)) as path:
+        return IntModel.load(path)
+
+
+def shipped_test_set(kind: str = "main") -> tuple[np.ndarray, np.ndarray]:
+    """The preprocessed MNIST test set shipped as package data: `(x uint8[N, 64], labels)`.
+
+    `kind` is "main" (the default model's inputs) or "bitnet" (the BitNetPDK-shape inputs).
+    """
+    key = {"main": "x", "bitnet": "x_bitnet"}.get(kind)
+    if key is None:
+        raise DataError(f"unknown test set kind {kind!r}, expected 'main' or 'bitnet'")
+    with resources.as_file(_package_file(TEST_SET_FILE)) as path:
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                return npz[key].copy(), npz["labels"].copy()
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise DataError(f"{TEST_SET_FILE}: corrupt test set ({exc})") from None
