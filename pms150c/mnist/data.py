@@ -81,7 +81,9 @@ def _find(folder: Path, stem: str) -> Path:
     raise DataError(f"{stem}: missing in {folder} (looked for {stem} and {stem}.gz)")
 
 
-def load_idx_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def load_idx_pair(
+    images_path: str | Path, labels_path: str | Path
+) -> tuple[np.ndarray, np.ndarray]:
     """Load and cross-check one image file and its label file."""
     images = read_idx(images_path, IMAGE_MAGIC)
     labels = read_idx(labels_path, LABEL_MAGIC)
@@ -137,7 +139,9 @@ class PreprocessSpec:
         if self.left + self.crop > 28 or not (1 <= self.size <= self.crop):
             raise DataError(f"bad crop/size {self.crop}/{self.size}")
         if not (1 <= self.xmax <= 255 and self.gain_num >= 1 and self.gain_den >= 1):
-            raise DataError(f"bad quantization xmax={self.xmax} gain={self.gain_num}/{self.gain_den}")
+            raise DataError(
+                f"bad quantization xmax={self.xmax} gain={self.gain_num}/{self.gain_den}"
+            )
 
     @property
     def n_inputs(self) -> int:

@@ -72,7 +72,9 @@ class IntModel:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return (self.layers[0].weights.shape[1],) + tuple(lay.weights.shape[0] for lay in self.layers)
+        return (self.layers[0].weights.shape[1],) + tuple(
+            lay.weights.shape[0] for lay in self.layers
+        )
 
     @property
     def n_weights(self) -> int:
@@ -176,11 +178,19 @@ class IntModel:
                 spec = PreprocessSpec(**meta["spec"])
         except DataError as exc:
             raise DataError(f"{name}: {exc}") from None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, EOFError) as exc:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            zipfile.BadZipFile,
+            EOFError,
+        ) as exc:
             raise DataError(f"{name}: corrupt model file ({type(exc).__name__}: {exc})") from None
         if len(hmaxes) != len(shifts) or any(w.dtype != np.int8 for w in weights):
             raise DataError(f"{name}: inconsistent layer data")
-        layers = [Layer(w, s, h) for w, s, h in zip(weights, shifts, hmaxes)]
+        layers = [Layer(w, s, h) for w, s, h in zip(weights, shifts, hmaxes, strict=True)]
         model = cls(spec, layers)
         try:
             model.validate()
@@ -190,7 +200,7 @@ class IntModel:
 
 
 def rom_words_estimate(shape: tuple[int, ...], code_words: int = CODE_WORDS_ESTIMATE) -> int:
-    n_weights = sum(a * b for a, b in zip(shape[:-1], shape[1:]))
+    n_weights = sum(a * b for a, b in zip(shape[:-1], shape[1:], strict=False))
     return math.ceil(n_weights / WEIGHTS_PER_WORD) + math.ceil(shape[0] / 2) + code_words
 
 
