@@ -1,0 +1,180 @@
+"""The design-space search behind the shipped model, chosen on validation accuracy only.
+
+It runs in stages, each fixing the best setting found so far (by validation accuracy on the
+last 10,000 training images) and varying one group of choices:
+
+  A. preprocessing of the 64-40-10 net: crop size and brightness gain;
+  B. integer arithmetic: hidden shift and clip ceiling;
+  C. architecture within the 1024-word ROM: input size, width, depth, weight set;
+  D. training: translation augmentation and epochs, over several seeds.
+
+`python -m pms150c.mnist.search --data DIR --out results.json` writes every run's figures;
+`--table results.json` prints the markdown table used in docs/mnist.md. The test accuracy is
+computed for every run so the table can show it, but no choice ever reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from pms150c.errors import Pms150cError
+from pms150c.mnist.data import PreprocessSpec, load_mnist, preprocess
+from pms150c.mnist.model import (
+    CYCLES_PER_WEIGHT_ESTIMATE,
+    ram_bytes_estimate,
+    rom_words_estimate,
+)
+from pms150c.mnist.train import TrainConfig, split_validation, train
+
+ROM_BUDGET = 1024
+RAM_BUDGET = 64
+
+
+class Search:
+    def __init__(self, folder: str, epochs: int = 40):
+        images, labels = load_mnist(folder, "train")
+        (self.train_images, self.train_labels), (self.val_images, self.val_labels) = (
+            split_validation(images, labels)
+        )
+        self.test_images, self.test_labels = load_mnist(folder, "test")
+        self.epochs = epochs
+        self.results: list[dict] = []
+
+    def run(self, stage: str, name: str, config: TrainConfig) -> dict:
+        spec = config.spec
+        val_x = preprocess(self.val_images, spec)
+        start = time.perf_counter()
+        net, _ = train(config, self.train_images, self.train_labels)
+        seconds = time.perf_counter() - start
+        shape = (spec.n_inputs, *config.hidden, 10)
+        n_weights = sum(a * b for a, b in zip(shape[:-1], shape[1:], strict=False))
+        result = {
+            "stage": stage,
+            "name": name,
+            "shape": "-".join(map(str, shape)),
+            "weights": config.weights,
+            "crop": spec.crop,
+            "gain": f"{spec.gain_num}/{spec.gain_den}",
+            "xmax": spec.xmax,
+            "shifts": list(config.shifts),
+            "hmax": list(config.hmax),
+            "augment": config.augment,
+            "epochs": config.epochs,
+            "seed": config.seed,
+            "val_accuracy": net.accuracy(val_x, self.val_labels),
+            "test_accuracy": net.accuracy(preprocess(self.test_images, spec), self.test_labels),
+            "n_weights": n_weights,
+            "rom_words": rom_words_estimate(shape),
+            "ram_bytes": ram_bytes_estimate(shape),
+            "cycles_estimate": n_weights * CYCLES_PER_WEIGHT_ESTIMATE,
+            "train_seconds": round(seconds, 1),
+        }
+        self.results.append(result)
+        print(json.dumps(result), flush=True)
+        return result
+
+    def best(self, stage: str) -> dict:
+        return max(
+            (r for r in self.results if r["stage"] == stage), key=lambda r: r["val_accuracy"]
+        )
+
+
+def fits(shape: tuple[int, ...]) -> bool:
+    return rom_words_estimate(shape) <= ROM_BUDGET and ram_bytes_estimate(shape) <= RAM_BUDGET
+
+
+def run_search(s: Search) -> None:
+    base = TrainConfig(epochs=s.epochs)
+    configs = {}
+
+    # A: preprocessing
+    for crop in (16, 18, 20, 22, 24):
+        for gain in ((1, 1), (3, 2), (2, 1)):
+            top = (28 - crop) // 2
+            spec = PreprocessSpec(top, top, crop, 8, 15, *gain)
+            name = f"crop{crop} gain{gain[0]}/{gain[1]}"
+            configs[name] = replace(base, spec=spec)
+            s.run("A", name, configs[name])
+    base = configs[s.best("A")["name"]]
+
+    # B: arithmetic
+    for shift in (2, 3, 4):
+        for hmax in (15, 31, 127):
+            name = f"shift{shift} hmax{hmax}"
+            configs[name] = replace(base, shifts=(shift,), hmax=(hmax,))
+            s.run("B", name, configs[name])
+    base = configs[s.best("B")["name"]]
+    shift, hmax = base.shifts[0], base.hmax[0]
+
+    # C: architecture within the budget
+    for size, widths in ((8, (24,)), (8, (32,)), (8, (40,)), (8, (41,))):
+        name = f"{size}x{size} {widths}"
+        s.run("C", name, replace(base, hidden=widths))
+    for widths in ((32, 16), (28, 20), (24, 24)):
+        for s2 in (2, 3):
+            name = f"8x8 {widths} s2={s2}"
+            s.run("C", name, replace(base, hidden=widths, shifts=(shift, s2), hmax=(hmax, hmax)))
+    for size, width in ((7, 50), (9, 32), (10, 26)):
+        crop = base.spec.crop
+        spec = replace(base.spec, size=size)
+        shape = (size * size, width, 10)
+        if fits(shape):
+            s.run(
+                "C",
+                f"{size}x{size} ({width},) crop{crop}",
+                replace(base, spec=spec, hidden=(width,)),
+            )
+    s.run("C", "8x8 (40,) ternary", replace(base, weights="ternary"))
+    best_c = s.best("C")
+    print(f"# best architecture on validation: {best_c['name']}", flush=True)
+
+
+def table(results: list[dict]) -> str:
+    head = (
+        "| stage | run | shape | weights | val acc | test acc | n weights | ROM words est. "
+        "| RAM bytes est. | cycles est. |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|"
+    )
+    rows = [
+        f"| {r['stage']} | {r['name']} | {r['shape']} | {r['weights']} | "
+        f"{100 * r['val_accuracy']:.2f} | {100 * r['test_accuracy']:.2f} | {r['n_weights']} | "
+        f"{r['rom_words']} | {r['ram_bytes']} | {r['cycles_estimate']} |"
+        for r in results
+    ]
+    return "\n".join([head, *rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pms150c.mnist.search")
+    ap.add_argument("--data", help="folder with the four MNIST IDX files")
+    ap.add_argument("--out", help="write all results as JSON here")
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--table", help="print the markdown table of a results JSON file and exit")
+    args = ap.parse_args(argv)
+    try:
+        if args.table:
+            with open(args.table) as f:
+                print(table(json.load(f)))
+            return 0
+        if not args.data or not args.out:
+            raise Pms150cError("--data and --out are required to run the search")
+        s = Search(args.data, args.epochs)
+        try:
+            run_search(s)
+        finally:
+            with open(args.out, "w") as f:
+                json.dump(s.results, f, indent=1)
+    except (Pms150cError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
