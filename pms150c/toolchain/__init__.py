@@ -1,0 +1,1 @@
+"""The bundled toolchain: an sdaspdk13-compatible assembler, a disassembler, Intel HEX."""
