@@ -1,17 +1,19 @@
 """A ROM image: 1024 words plus what the assembler knows about them.
 
-Owner: the toolchain. This first version holds the data; Intel HEX input/output and the
-listing are added by the toolchain module.
+Owner: the toolchain. `Image(words)` wraps any array of up to 1024 words; the assembler
+adds symbols, code labels and a source map; Intel HEX goes in and out in sdldpdk's layout
+(word w at byte address 2w, low byte first).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .device import BLANK_WORD, ROM_WORDS
-from .errors import ImageError
+from .errors import HexError, ImageError
 from .isa import WORD_MASK
 
 
@@ -27,16 +29,19 @@ class Image:
     """Words of OTP ROM (blank words read 0x1FFF), symbols and a source map.
 
     ``symbols`` maps a name to its value as the assembler defines it (labels are *byte*
-    addresses, twice the word address, as in sdaspdk13). ``source`` maps a word address to
-    the `SourceLine` it came from. ``written`` marks the words a program defined.
+    addresses, twice the word address, as in sdaspdk13; constants their value).
+    ``labels`` maps the labels that sit in ROM to their *word* address. ``source`` maps a
+    word address to the `SourceLine` it came from. ``written`` marks the words a program
+    defined.
     """
 
     words: np.ndarray
     symbols: dict[str, int] = field(default_factory=dict)
     source: dict[int, SourceLine] = field(default_factory=dict)
     written: np.ndarray | None = None
+    labels: dict[str, int] = field(default_factory=dict)
 
-    def __init__(self, words=(), symbols=None, source=None, written=None):
+    def __init__(self, words=(), symbols=None, source=None, written=None, labels=None):
         data = np.asarray(words, dtype=np.int64).ravel()
         if data.size > ROM_WORDS:
             raise ImageError(f"image has {data.size} words, the PMS150C has {ROM_WORDS}")
@@ -48,10 +53,57 @@ class Image:
             written = np.zeros(ROM_WORDS, dtype=bool)
             written[: data.size] = True
         self.written = np.asarray(written, dtype=bool)
+        if self.written.shape != (ROM_WORDS,):
+            raise ImageError(f"written mask must have {ROM_WORDS} entries")
         self.symbols = dict(symbols or {})
         self.source = dict(source or {})
+        self.labels = dict(labels or {})
 
     @property
     def used_words(self) -> int:
         """Number of words the program defines (the ROM it occupies)."""
         return int(self.written.sum())
+
+    @classmethod
+    def from_ihx(cls, text_or_path) -> Image:
+        """Read Intel HEX text, or a file when given a `Path` or a name ending in .ihx/.hex.
+
+        Raises `HexError` (with the record's line number) on a bad checksum, a record
+        type other than 00/01, a record that does not hold whole words, an address beyond
+        the ROM or a word wider than 13 bits.
+        """
+        from .toolchain.ihex import parse_ihx
+
+        text = text_or_path
+        if isinstance(text_or_path, Path) or (
+            isinstance(text_or_path, str)
+            and not text_or_path.lstrip().startswith(":")
+            and "\n" not in text_or_path
+        ):
+            try:
+                text = Path(text_or_path).read_text(encoding="ascii", errors="replace")
+            except OSError as exc:
+                raise HexError(f"cannot read '{text_or_path}': {exc.strerror}") from None
+        words, written = parse_ihx(text)
+        words[~written] = BLANK_WORD
+        return cls(words, written=written)
+
+    def to_ihx(self) -> str:
+        """Intel HEX of the written words (runs of 32 data bytes per record, as sdldpdk)."""
+        from .toolchain.ihex import format_ihx
+
+        return format_ihx(self.words, self.written)
+
+    def listing(self) -> str:
+        """Address, word, disassembly and source line of every written word."""
+        from .toolchain.disassembler import disassemble_listing
+
+        lines = []
+        for text in disassemble_listing(self):
+            lines.append(text)
+            if text.startswith("  ") and ":" in text:
+                address = int(text.split(":", 1)[0], 16)
+                src = self.source.get(address)
+                if src is not None:
+                    lines[-1] = f"{text:<44} ; {src.filename}:{src.line}: {src.text.strip()}"
+        return "\n".join(lines) + "\n"

@@ -451,7 +451,13 @@ class Assembler:
                 raise item.where.error(
                     f"word 0x{words[word]:04x} at 0x{word:03x} is wider than 13 bits", item.column
                 )
-        return Image(words, symbols=self._symbol_values(), source=source, written=written)
+        return Image(
+            words,
+            symbols=self._symbol_values(),
+            source=source,
+            written=written,
+            labels=self._rom_labels(),
+        )
 
     def _layout(self) -> None:
         bases = self.user_bases
@@ -552,7 +558,8 @@ class Assembler:
         if sym is None:
             linker = self._linker_symbol(tok.text)
             if linker is not None:
-                return Value(linker)
+                # s_AREA is an address (relocated like a label), l_AREA a plain length.
+                return Value(linker, 1, linker) if tok.text[0] == "s" else Value(linker)
             raise where.error(f"undefined symbol '{tok.text}'", tok.column)
         if sym.expr is not None:
             return self._constant(sym)
@@ -579,6 +586,17 @@ class Assembler:
             if area is not None:
                 return area.base if name[0] == "s" else area.size
         return None
+
+    def _rom_labels(self) -> dict[str, int]:
+        """Labels in areas that hold ROM contents, as word addresses."""
+        rom_areas = {id(item.area) for item in self.items}
+        return {
+            name: (sym.area.base + sym.offset) // 2
+            for name, sym in self.symbols.items()
+            if sym.area is not None
+            and id(sym.area) in rom_areas
+            and not (sym.area.base + sym.offset) & 1
+        }
 
     def _symbol_values(self) -> dict[str, int]:
         values: dict[str, int] = {}

@@ -1,0 +1,77 @@
+"""Words back to sdaspdk13 source, derived from the instruction table.
+
+`disassemble` writes one line per word with numeric operands only, so the text is
+position independent: `goto`/`call` targets are word addresses, which sdaspdk13 (and our
+assembler) take as word addresses wherever the line ends up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import isa
+from ..errors import ImageError
+
+_FORMAT = {
+    "M": "0x{:02x}",
+    "M4": "0x{:02x}",
+    "MW": "0x{:02x}",
+    "IO": "0x{:02x}",
+    "k": "#0x{:02x}",
+    "n": "#{}",
+    "K": "0x{:03x}",
+}
+
+
+def disassemble_word(word: int) -> str:
+    """One word as an instruction, or as a marked data word if no instruction owns it."""
+    word = int(word)
+    if not 0 <= word <= isa.WORD_MASK:
+        raise ImageError(f"word 0x{word:x} is wider than 13 bits")
+    instr = isa.lookup(word)
+    if instr is None:
+        return f".dw 0x{word:04x} ; invalid"
+    values = iter(instr.decode(word))
+    operands = [
+        o if isa.KINDS[o].literal else _FORMAT[o].format(next(values)) for o in instr.operands
+    ]
+    return f"{instr.mnemonic} {', '.join(operands)}" if operands else instr.mnemonic
+
+
+def disassemble(words, start: int = 0) -> list[str]:
+    """One line per word, reassemblable to the same words (``start`` is only accepted for
+    symmetry with the listing: the text holds no addresses)."""
+    del start
+    return [disassemble_word(w) for w in np.asarray(words).ravel()]
+
+
+def disassemble_listing(words_or_image, start: int = 0) -> list[str]:
+    """Address, word and instruction per line, with the image's labels when it has them.
+
+    An `Image` is listed over its written words only; a plain array over all its words,
+    which sit at ``start``, ``start + 1``...
+    """
+    labels: dict[int, list[str]] = {}
+    if hasattr(words_or_image, "words"):
+        image = words_or_image
+        for name, address in image.labels.items():
+            labels.setdefault(address, []).append(name)
+        addresses = np.flatnonzero(image.written)
+        words = image.words
+    else:
+        words = np.asarray(words_or_image).ravel()
+        addresses = np.arange(len(words))
+    lines = []
+    for index in addresses:
+        address = int(index) + (0 if hasattr(words_or_image, "words") else start)
+        word = int(words[index])
+        for name in labels.get(address, ()):
+            lines.append(f"{name}:")
+        text = disassemble_word(word)
+        instr = isa.lookup(word)
+        if instr is not None and instr.op in ("GOTO", "CALL"):
+            target = instr.decode(word)[0]
+            if target in labels:
+                text += f"  ; {labels[target][0]}"
+        lines.append(f"  {address:03x}:  {word:04x}  {text}")
+    return lines
