@@ -1,0 +1,107 @@
+"""The `python -m pms150c` command line.
+
+Subcommands live in `SUBCOMMANDS`: each entry names a module path and a function
+``register(subparsers)`` that adds its parser and sets ``func`` (taking the parsed args,
+returning an exit code). Another part of the project adds a command by adding one entry;
+modules are imported lazily, so a command whose module is missing is simply absent.
+Every `Pms150cError` becomes one line on stderr and exit code 1; argparse's own usage
+errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from .errors import Pms150cError
+
+# name -> (module, function that registers the subcommand's parser)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "asm": ("pms150c.cli", "register_asm"),
+    "disasm": ("pms150c.cli", "register_disasm"),
+}
+
+
+def register_asm(subparsers) -> None:
+    p = subparsers.add_parser("asm", help="assemble sdaspdk13 source to Intel HEX")
+    p.add_argument("source", type=Path, help="assembly source (.asm)")
+    p.add_argument("-o", "--output", type=Path, help="Intel HEX output (default: SOURCE.ihx)")
+    p.add_argument("--listing", type=Path, help="also write a listing to this file")
+    p.add_argument(
+        "-I",
+        "--include",
+        action="append",
+        default=[],
+        type=Path,
+        help="extra directory searched by .include",
+    )
+    p.set_defaults(func=_asm)
+
+
+def register_disasm(subparsers) -> None:
+    p = subparsers.add_parser("disasm", help="list an Intel HEX image as assembly")
+    p.add_argument("hexfile", type=Path, help="Intel HEX input (.ihx)")
+    p.set_defaults(func=_disasm)
+
+
+def _asm(args) -> int:
+    from .toolchain.assembler import assemble_file
+
+    image = assemble_file(args.source, include_dirs=args.include)
+    output = args.output or args.source.with_suffix(".ihx")
+    _write(output, image.to_ihx())
+    if args.listing:
+        _write(args.listing, image.listing())
+    print(f"{output}: {image.used_words} words", file=sys.stderr)
+    return 0
+
+
+def _disasm(args) -> int:
+    from .image import Image
+
+    if not args.hexfile.is_file():
+        raise CliError(f"{args.hexfile}: no such file")
+    sys.stdout.write(Image.from_ihx(args.hexfile).listing())
+    return 0
+
+
+class CliError(Pms150cError):
+    """A command-line problem outside any file format (missing or unwritable file)."""
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pms150c", description="PMS150C simulator, assembler and debugger"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name, function in SUBCOMMANDS.values():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        getattr(module, function)(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except Pms150cError as exc:
+        print(f"pms150c {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a traceback
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
