@@ -1,0 +1,873 @@
+"""A plain-Python PMS150C interpreter, written to be read, used to check the fast core.
+
+It implements docs/timing-model.md independently of pms150c/core.py: it shares only the
+instruction *encodings* (``pms150c.isa``), never the core's semantics. Everything is done the
+slow, obvious way: one handler per instruction in a dict keyed by the ISA table's op name,
+the two ALU primitives of pdk13-reference.md 2.2 written out literally, and the peripherals
+(Timer16, Timer2, watchdog) advanced by one ``tick()`` per system cycle instead of by
+scheduled events. The hypothesis tests in tests/test_differential.py run random programs in
+both interpreters and require identical ``snapshot()`` dicts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+
+from . import isa
+from .device import (
+    IHRC_HZ,
+    ILRC_HZ,
+    INTERRUPT_VECTOR,
+    IO_NAMES,
+    IO_REGS,
+    IO_RESET,
+    PA_PINS,
+    PC_MASK,
+    RAM_BYTES,
+)
+from .errors import InvalidOpcode, StackOverflow
+
+try:  # the Machine's StopReason, so both interpreters answer run() with the same values
+    from .machine import StopReason
+except ImportError:  # pragma: no cover - only while the core is being written
+    from enum import Enum
+
+    class StopReason(Enum):  # type: ignore[no-redef]
+        MAX_CYCLES = "max_cycles"
+        STOPSYS = "stopsys"
+
+
+FLAG = IO_NAMES["flag"]
+SP = IO_NAMES["sp"]
+CLKMD = IO_NAMES["clkmd"]
+INTEN = IO_NAMES["inten"]
+INTRQ = IO_NAMES["intrq"]
+T16M = IO_NAMES["t16m"]
+TM2B = IO_NAMES["tm2b"]
+INTEGS = IO_NAMES["integs"]
+PADIER = IO_NAMES["padier"]
+PA = IO_NAMES["pa"]
+PAC = IO_NAMES["pac"]
+PAPH = IO_NAMES["paph"]
+TM2S = IO_NAMES["tm2s"]
+MISC = IO_NAMES["misc"]
+TM2C = IO_NAMES["tm2c"]
+TM2CT = IO_NAMES["tm2ct"]
+
+# INTRQ / INTEN bits.
+IRQ_PA0 = 0x01
+IRQ_T16 = 0x04
+IRQ_TM2 = 0x40
+
+RUNNING, STOPSYS, STOPEXE = "running", "stopsys", "stopexe"
+
+# System clock per CLKMD (DS 5.2): (oscillator frequency, divider).
+# Type 0 (CLKMD.3 = 0) and type 1 codes, by CLKMD[7:5]; reserved codes run from the ILRC.
+_CLOCK_TYPE0 = {0b000: (IHRC_HZ, 4), 0b001: (IHRC_HZ, 2), 0b110: (ILRC_HZ, 4), 0b111: (ILRC_HZ, 1)}
+_CLOCK_TYPE1 = {
+    0b000: (IHRC_HZ, 16),
+    0b001: (IHRC_HZ, 8),
+    0b010: (ILRC_HZ, 16),
+    0b011: (IHRC_HZ, 32),
+    0b100: (IHRC_HZ, 64),
+}
+_RESERVED_CLOCK = (ILRC_HZ, 1)
+
+# Clock sources a peripheral can count. "clk" is the system clock itself.
+CLK, IHRC, ILRC = "clk", "ihrc", "ilrc"
+_SOURCE_HZ = {IHRC: IHRC_HZ, ILRC: ILRC_HZ}
+
+# Timer16 clock source by T16M[7:5]; pin sources are (pin, edge). Missing codes = stopped.
+_T16_SOURCES = {0b001: CLK, 0b011: (4, "falling"), 0b100: IHRC, 0b110: ILRC, 0b111: (0, "falling")}
+_PRESCALE = (1, 4, 16, 64)
+# Timer2 clock source by TM2C[7:4]. Missing codes (incl. the comparator) = off.
+_TM2_SOURCES = {
+    0b0001: CLK,
+    0b0010: IHRC,
+    0b0100: ILRC,
+    0b1000: (0, "rising"),
+    0b1001: (0, "falling"),
+    0b1100: (4, "rising"),
+    0b1101: (4, "falling"),
+}
+# Timer2 output pin by TM2C[3:2].
+_TM2_PIN = {0b10: 3, 0b11: 4}
+_WATCHDOG_PERIOD = (8192, 16384, 65536, 262144)
+
+
+# -- the two ALU primitives (pdk13-reference.md 2.2), returning (result, Z, C, AC, OV) -----------
+
+
+def alu_add(a: int, b: int, c: int) -> tuple[int, int, int, int, int]:
+    """a + b + c with the PDK13 flags."""
+    s = a + b + c
+    r = s & 0xFF
+    z = int(r == 0)
+    carry = int(s > 0xFF)
+    ac = int((a & 0xF) + (b & 0xF) + c > 0xF)
+    ov = int((a ^ r) & (b ^ r) & 0x80 != 0)
+    return r, z, carry, ac, ov
+
+
+def alu_sub(a: int, b: int, c: int) -> tuple[int, int, int, int, int]:
+    """a - b - c with the PDK13 flags (C and AC are borrows)."""
+    r = (a - b - c) & 0xFF
+    z = int(r == 0)
+    borrow = int(a < b + c)
+    ac = int((a & 0xF) < (b & 0xF) + c)
+    ov = int((a ^ b) & (a ^ r) & 0x80 != 0)
+    return r, z, borrow, ac, ov
+
+
+class ReferenceMachine:
+    """The PMS150C as docs/timing-model.md describes it, one cycle at a time.
+
+    Same observable API as `pms150c.Machine` where the differential tests need it.
+    """
+
+    def __init__(self, image, *, stack_checks: bool = True):
+        self.rom = [int(w) for w in image.words]
+        self.stack_checks = stack_checks
+        self.ram = bytearray(RAM_BYTES)
+        self.cycles = 0
+        self.resets = 0
+        self._host: list[int | None] = [None] * 8  # levels the host drives; None = undriven
+        self._schedule: list[tuple[int, int, int, int | None]] = []  # (cycle, seq, pin, level)
+        self._seq = 0
+        self._decoded = [self._decode(w) for w in self.rom]
+        self._reset_chip()
+
+    # -- decoding ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _decode(word: int):
+        instr = isa.lookup(word)
+        if instr is None:
+            return None
+        return instr, SEMANTICS[instr.op], instr.decode(word)
+
+    # -- reset ----------------------------------------------------------------------------------
+
+    def _reset_chip(self) -> None:
+        """Power-on / watchdog / `reset` state, except RAM and `cycles` (callers decide)."""
+        self.a = 0
+        self.pc = 0
+        self.z = self.c = self.ac = self.ov = 0
+        self.gie = 0
+        self.mode = RUNNING
+        self.io = bytearray(IO_REGS)
+        for addr, value in IO_RESET.items():
+            self.io[addr] = value
+        self.t16 = 0
+        self._t16_prescale = 0
+        self._t16_phase = 0
+        self._tm2_prescale = 0
+        self._tm2_phase = 0
+        self._tm2_toggle = 0
+        self._wdt_count = 0
+        self._wdt_phase = 0
+        self._clock = self._system_clock()
+
+    def _chip_reset(self) -> None:
+        """A watchdog time-out or the `reset` instruction: RAM kept, time goes on."""
+        self._reset_chip()
+        self.resets += 1
+
+    # -- registers ------------------------------------------------------------------------------
+
+    @property
+    def flags(self) -> int:
+        return self.z | self.c << 1 | self.ac << 2 | self.ov << 3
+
+    @flags.setter
+    def flags(self, value: int) -> None:
+        self.z, self.c, self.ac, self.ov = (
+            value & 1,
+            value >> 1 & 1,
+            value >> 2 & 1,
+            value >> 3 & 1,
+        )
+
+    @property
+    def sp(self) -> int:
+        return self.io[SP]
+
+    @sp.setter
+    def sp(self, value: int) -> None:
+        self.io[SP] = value & 0xFF
+
+    def _set_arith(self, result: tuple[int, int, int, int, int]) -> int:
+        r, self.z, self.c, self.ac, self.ov = result
+        return r
+
+    def _set_z(self, r: int) -> int:
+        self.z = int(r == 0)
+        return r
+
+    # -- IO space -------------------------------------------------------------------------------
+
+    def io_read(self, addr: int) -> int:
+        """What an instruction reading IO `addr` sees."""
+        if addr == FLAG:
+            return 0xF0 | self.flags
+        if addr == PA:
+            latch = self.io[PA]
+            return (self._pin_levels() & 0xF9) | (latch & 0x06)
+        return self.io[addr]
+
+    def io_write(self, addr: int, value: int) -> None:
+        """An instruction writing IO `addr`, with the side effects the model gives it."""
+        value &= 0xFF
+        if addr == FLAG:
+            self.flags = value & 0x0F
+            return
+        before = self._input_levels()
+        self.io[addr] = value
+        if addr == CLKMD:
+            self._clock = self._system_clock()
+            self._t16_phase = self._tm2_phase = self._wdt_phase = 0
+        elif addr == T16M:
+            self._t16_prescale = 0
+        elif addr == TM2S:
+            self._tm2_prescale = 0
+        elif addr == TM2C:
+            self._tm2_prescale = 0
+            self._tm2_toggle = 0
+        elif addr == PAPH:
+            self._input_edges(before)
+
+    def io_peek(self, addr: int) -> int:
+        """IO `addr` as the CPU would read it, without side effects."""
+        return self.io_read(addr & 0x1F)
+
+    def io_poke(self, addr: int, value: int) -> None:
+        """Store `value` into IO `addr` (FLAG: the low 4 bits) without resetting counters."""
+        addr &= 0x1F
+        value &= 0xFF
+        if addr == FLAG:
+            self.flags = value & 0x0F
+        else:
+            self.io[addr] = value
+            if addr == CLKMD:
+                self._clock = self._system_clock()
+
+    # -- RAM and stack --------------------------------------------------------------------------
+
+    def _push(self, low: int, high: int) -> None:
+        sp = self.sp
+        self.ram[sp & 0x3F] = low & 0xFF
+        self.ram[(sp + 1) & 0x3F] = high & 0xFF
+        self.sp = sp + 2
+
+    def _pop(self) -> tuple[int, int]:
+        self.sp = self.sp - 2
+        sp = self.sp
+        return self.ram[sp & 0x3F], self.ram[(sp + 1) & 0x3F]
+
+    def _check_push(self) -> None:
+        if self.stack_checks and self.sp + 1 > 0x3F:
+            raise StackOverflow(self.sp, self.pc, self.cycles)
+
+    def _check_pop(self) -> None:
+        if self.stack_checks and self.sp < 2:
+            raise StackOverflow(self.sp, self.pc, self.cycles)
+
+    # -- port A -----------------------------------------------------------------------------------
+
+    def _input_level(self, pin: int) -> int:
+        """The level outside drives on `pin`: the host's, else the pull-up (PAPH) or 0."""
+        level = self._host[pin]
+        if level is None:
+            return self.io[PAPH] >> pin & 1
+        return level
+
+    def _input_levels(self) -> int:
+        return sum(self._input_level(p) << p for p in PA_PINS)
+
+    def _tm2_output(self) -> int:
+        tm2c = self.io[TM2C]
+        if tm2c & 0x02:  # PWM
+            level = int(self.io[TM2CT] <= self.io[TM2B])
+        else:
+            level = self._tm2_toggle
+        return level ^ (tm2c & 1)
+
+    def _pin_levels(self) -> int:
+        """Port A as seen from outside: TM2 output if routed, else the latch (output) or input."""
+        tm2_pin = _TM2_PIN.get(self.io[TM2C] >> 2 & 3)
+        pac, latch = self.io[PAC], self.io[PA]
+        levels = 0
+        for p in PA_PINS:
+            if p == tm2_pin:
+                level = self._tm2_output()
+            elif pac >> p & 1:
+                level = latch >> p & 1
+            else:
+                level = self._input_level(p)
+            levels |= level << p
+        return levels
+
+    def set_pin(self, pin: int, level: int | None) -> None:
+        """Drive input `pin` of port A to `level` (0/1), or None to leave it to the pull-up."""
+        if pin not in PA_PINS:
+            raise ValueError(f"PA{pin} does not exist (pins: {PA_PINS})")
+        before = self._input_levels()
+        self._host[pin] = None if level is None else int(bool(level))
+        changed = before ^ self._input_levels()
+        if changed >> pin & 1 and not self.io[PAC] >> pin & 1 and self.io[PADIER] >> pin & 1:
+            if self.mode != RUNNING:
+                self.mode = RUNNING  # a pin change wakes stopsys and stopexe
+        self._input_edges(before)
+
+    def schedule_pin(self, cycle: int, pin: int, level: int | None) -> None:
+        """Change `pin` at the first instruction boundary with `cycles >= cycle`."""
+        if pin not in PA_PINS:
+            raise ValueError(f"PA{pin} does not exist (pins: {PA_PINS})")
+        heapq.heappush(self._schedule, (cycle, self._seq, pin, level))
+        self._seq += 1
+
+    def _apply_due_pins(self) -> None:
+        while self._schedule and self._schedule[0][0] <= self.cycles:
+            _, _, pin, level = heapq.heappop(self._schedule)
+            self.set_pin(pin, level)
+
+    def _input_edges(self, before: int) -> None:
+        """React to changes of the input levels of PA0 and PA4: counting edges, PA0 interrupt."""
+        after = self._input_levels()
+        for pin in (0, 4):
+            if (before ^ after) >> pin & 1:
+                edge = "rising" if after >> pin & 1 else "falling"
+                self._pin_edge(pin, edge)
+
+    def _pin_edge(self, pin: int, edge: str) -> None:
+        if pin == 0 and self.io[PADIER] & 1:
+            integs = self.io[INTEGS] & 3
+            if (
+                integs == 0
+                or (integs == 1 and edge == "rising")
+                or (integs == 2 and edge == "falling")
+            ):
+                self._request(IRQ_PA0)
+        if self.mode == STOPSYS:
+            return  # no timer runs in power-down
+        if _T16_SOURCES.get(self.io[T16M] >> 5) == (pin, edge):
+            self._t16_source_ticks(1)
+        if _TM2_SOURCES.get(self.io[TM2C] >> 4) == (pin, edge):
+            self._tm2_source_ticks(1)
+
+    # -- clocks -----------------------------------------------------------------------------------
+
+    def _system_clock(self) -> tuple[int, int]:
+        clkmd = self.io[CLKMD]
+        table = _CLOCK_TYPE1 if clkmd & 0x08 else _CLOCK_TYPE0
+        return table.get(clkmd >> 5, _RESERVED_CLOCK)
+
+    def _clock_ticks(self, source: str, phase: int) -> tuple[int, int]:
+        """Source ticks in one system cycle and the new phase (exact rational accumulator)."""
+        if source == CLK:
+            return 1, phase
+        f_osc, divider = self._clock
+        phase += _SOURCE_HZ[source] * divider
+        return divmod(phase, f_osc)
+
+    # -- peripherals, one system cycle at a time ---------------------------------------------------
+
+    def tick(self) -> None:
+        """Advance every peripheral by one system cycle."""
+        if self.mode == STOPSYS:
+            return
+        self._tick_t16()
+        self._tick_tm2()
+        self._tick_watchdog()
+
+    def _request(self, bit: int) -> None:
+        """A peripheral raises an interrupt request; any request wakes `stopexe`."""
+        self.io[INTRQ] |= bit
+        if self.mode == STOPEXE:
+            self.mode = RUNNING
+
+    def _tick_t16(self) -> None:
+        source = _T16_SOURCES.get(self.io[T16M] >> 5)
+        if source in (CLK, IHRC, ILRC):
+            ticks, self._t16_phase = self._clock_ticks(source, self._t16_phase)
+            self._t16_source_ticks(ticks)
+
+    def _t16_source_ticks(self, ticks: int) -> None:
+        prescale = _PRESCALE[self.io[T16M] >> 3 & 3]
+        counts, self._t16_prescale = divmod(self._t16_prescale + ticks, prescale)
+        bit = 8 + (self.io[T16M] & 7)
+        falling = self.io[INTEGS] >> 4 & 1
+        for _ in range(counts):
+            old = self.t16
+            self.t16 = (old + 1) & 0xFFFF
+            was, now = old >> bit & 1, self.t16 >> bit & 1
+            if (not falling and (was, now) == (0, 1)) or (falling and (was, now) == (1, 0)):
+                self._request(IRQ_T16)
+
+    def _tick_tm2(self) -> None:
+        source = _TM2_SOURCES.get(self.io[TM2C] >> 4)
+        if source in (CLK, IHRC, ILRC):
+            ticks, self._tm2_phase = self._clock_ticks(source, self._tm2_phase)
+            self._tm2_source_ticks(ticks)
+
+    def _tm2_source_ticks(self, ticks: int) -> None:
+        tm2s = self.io[TM2S]
+        divide = _PRESCALE[tm2s >> 5 & 3] * ((tm2s & 0x1F) + 1)
+        counts, self._tm2_prescale = divmod(self._tm2_prescale + ticks, divide)
+        for _ in range(counts):
+            self._tm2_count()
+
+    def _tm2_count(self) -> None:
+        """One Timer2 count, in period or PWM mode."""
+        ct = self.io[TM2CT]
+        if self.io[TM2C] & 0x02:  # PWM
+            mask = 0x3F if self.io[TM2S] & 0x80 else 0xFF
+            self.io[TM2CT] = (ct + 1) & mask
+            if self.io[TM2CT] == 0:
+                self._request(IRQ_TM2)
+        elif ct == self.io[TM2B]:
+            self.io[TM2CT] = 0
+            self._tm2_toggle ^= 1
+            self._request(IRQ_TM2)
+        else:
+            self.io[TM2CT] = (ct + 1) & 0xFF
+
+    def _tick_watchdog(self) -> None:
+        clkmd = self.io[CLKMD]
+        if not (clkmd & 0x02 and clkmd & 0x04):
+            return
+        ticks, self._wdt_phase = self._clock_ticks(ILRC, self._wdt_phase)
+        self._wdt_count += ticks
+        if self._wdt_count >= _WATCHDOG_PERIOD[self.io[MISC] & 3]:
+            self._chip_reset()
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def _elapse(self, cycles: int) -> None:
+        for _ in range(cycles):
+            self.tick()
+            self.cycles += 1
+
+    def _interrupt_pending(self) -> bool:
+        return bool(self.gie and self.io[INTEN] & self.io[INTRQ])
+
+    def _enter_interrupt(self) -> None:
+        self._check_push()
+        ret = self.pc
+        self._push(ret & 0xFF, ret >> 8)
+        self.gie = 0
+        self.pc = INTERRUPT_VECTOR
+        self._elapse(2)
+
+    def _execute(self) -> None:
+        """Fetch, decode and execute the instruction at PC, then let its cycles pass."""
+        decoded = self._decoded[self.pc]
+        if decoded is None:
+            raise InvalidOpcode(self.rom[self.pc], self.pc, self.cycles)
+        instr, handler, args = decoded
+        self.next_pc = (self.pc + 1) & PC_MASK
+        skipped = handler(self, *args)
+        if skipped:
+            self.pc = (self.pc + 2) & PC_MASK
+            cost = instr.skip_cycles
+        else:
+            self.pc = self.next_pc
+            cost = instr.cycles
+        self._elapse(cost)
+
+    def step(self) -> None:
+        """One unit of progress: an instruction, an interrupt entry, or one sleeping cycle.
+
+        Scheduled pin changes due at this boundary are applied first.
+        """
+        self._apply_due_pins()
+        if self.mode == STOPSYS:
+            return
+        if self.mode == STOPEXE:
+            self._elapse(1)
+        elif self._interrupt_pending():
+            self._enter_interrupt()
+        else:
+            self._execute()
+
+    def run(self, max_cycles: int | None = None):
+        """Run until `stopsys` or until `max_cycles` have passed; return why it stopped."""
+        limit = None if max_cycles is None else self.cycles + max_cycles
+        while limit is None or self.cycles < limit:
+            self.step()
+            if self.mode == STOPSYS:
+                return StopReason.STOPSYS
+        return StopReason.MAX_CYCLES
+
+    # -- observation ------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        return {
+            "a": self.a,
+            "pc": self.pc,
+            "sp": self.sp,
+            "flags": self.flags,
+            "gie": self.gie,
+            "cycles": self.cycles,
+            "mode": self.mode,
+            "ram": bytes(self.ram),
+            "io": bytes(self.io_read(addr) for addr in range(IO_REGS)),
+            "t16": self.t16,
+            "pins": self._pin_levels() & 0xF9,
+            "resets": self.resets,
+        }
+
+
+# -- instruction semantics, keyed by the ISA table's op name --------------------------------------
+# A handler gets the machine and the decoded operands; it returns True when it skips the next
+# word. Jumps set `m.next_pc`. Cycles come from the table.
+
+
+def _ram_op(fn: Callable[[ReferenceMachine, int], int]):
+    """M <- fn(m, M): read-modify-write of a RAM byte."""
+
+    def handler(m: ReferenceMachine, addr: int) -> None:
+        m.ram[addr] = fn(m, m.ram[addr])
+
+    return handler
+
+
+def _acc_op(fn: Callable[[ReferenceMachine, int], int]):
+    """A <- fn(m, A)."""
+
+    def handler(m: ReferenceMachine) -> None:
+        m.a = fn(m, m.a)
+
+    return handler
+
+
+def _a_from_m(fn: Callable[[ReferenceMachine, int, int], int]):
+    """A <- fn(m, A, M)."""
+
+    def handler(m: ReferenceMachine, addr: int) -> None:
+        m.a = fn(m, m.a, m.ram[addr])
+
+    return handler
+
+
+def _m_from_a(fn: Callable[[ReferenceMachine, int, int], int]):
+    """M <- fn(m, M, A)."""
+
+    def handler(m: ReferenceMachine, addr: int) -> None:
+        m.ram[addr] = fn(m, m.ram[addr], m.a)
+
+    return handler
+
+
+def _a_with_k(fn: Callable[[ReferenceMachine, int, int], int]):
+    """A <- fn(m, A, k)."""
+
+    def handler(m: ReferenceMachine, k: int) -> None:
+        m.a = fn(m, m.a, k)
+
+    return handler
+
+
+# Shared operations on plain values; each sets exactly the flags the instruction sets.
+def _add(m, x, y):
+    return m._set_arith(alu_add(x, y, 0))
+
+
+def _addc(m, x, y):
+    return m._set_arith(alu_add(x, y, m.c))
+
+
+def _sub(m, x, y):
+    return m._set_arith(alu_sub(x, y, 0))
+
+
+def _subc(m, x, y):
+    return m._set_arith(alu_sub(x, y, m.c))
+
+
+def _and(m, x, y):
+    return m._set_z(x & y)
+
+
+def _or(m, x, y):
+    return m._set_z(x | y)
+
+
+def _xor(m, x, y):
+    return m._set_z(x ^ y)
+
+
+def _plus_carry(m, x):
+    return m._set_arith(alu_add(x, 0, m.c))
+
+
+def _minus_carry(m, x):
+    return m._set_arith(alu_sub(x, 0, m.c))
+
+
+def _inc(m, x):
+    return m._set_arith(alu_add(x, 1, 0))
+
+
+def _dec(m, x):
+    return m._set_arith(alu_sub(x, 1, 0))
+
+
+def _not(m, x):
+    return m._set_z(~x & 0xFF)
+
+
+def _neg(m, x):
+    return m._set_z(-x & 0xFF)
+
+
+def _sr(m, x):
+    m.c = x & 1
+    return x >> 1
+
+
+def _sl(m, x):
+    m.c = x >> 7
+    return (x << 1) & 0xFF
+
+
+def _src(m, x):
+    carry_in = m.c
+    m.c = x & 1
+    return carry_in << 7 | x >> 1
+
+
+def _slc(m, x):
+    carry_in = m.c
+    m.c = x >> 7
+    return (x << 1 | carry_in) & 0xFF
+
+
+def _swap(m, x):
+    return (x << 4 | x >> 4) & 0xFF
+
+
+# -- handlers that do not fit the shapes above -----------------------------------------------------
+
+
+def _izsn_a(m):
+    m.a = _inc(m, m.a)
+    return m.a == 0
+
+
+def _dzsn_a(m):
+    m.a = _dec(m, m.a)
+    return m.a == 0
+
+
+def _izsn_m(m, addr):
+    m.ram[addr] = _inc(m, m.ram[addr])
+    return m.ram[addr] == 0
+
+
+def _dzsn_m(m, addr):
+    m.ram[addr] = _dec(m, m.ram[addr])
+    return m.ram[addr] == 0
+
+
+def _pcadd(m):
+    m.next_pc = (m.pc + m.a) & PC_MASK
+
+
+def _pushaf(m):
+    m._check_push()
+    m._push(m.a, 0xF0 | m.flags)
+
+
+def _popaf(m):
+    m._check_pop()
+    m.a, flags = m._pop()
+    m.flags = flags & 0x0F
+
+
+def _ret(m):
+    m._check_pop()
+    low, high = m._pop()
+    m.next_pc = (low | high << 8) & PC_MASK
+
+
+def _reti(m):
+    _ret(m)
+    m.gie = 1
+
+
+def _ret_k(m, k):
+    m._check_pop()
+    m.a = k
+    low, high = m._pop()
+    m.next_pc = (low | high << 8) & PC_MASK
+
+
+def _call(m, target):
+    m._check_push()
+    ret = (m.pc + 1) & PC_MASK
+    m._push(ret & 0xFF, ret >> 8)
+    m.next_pc = target
+
+
+def _goto(m, target):
+    m.next_pc = target
+
+
+def _reset(m):
+    m._chip_reset()
+    m.next_pc = 0
+
+
+def _stopsys(m):
+    m.mode = STOPSYS
+
+
+def _stopexe(m):
+    m.mode = STOPEXE
+
+
+def _wdreset(m):
+    m._wdt_count = 0
+
+
+def _mov_a_io(m, io):
+    m.a = m._set_z(m.io_read(io))
+
+
+def _xor_io_a(m, io):
+    m.io_write(io, m.io_read(io) ^ m.a)
+
+
+def _set0_io(m, io, n):
+    m.io_write(io, m.io_read(io) & ~(1 << n))
+
+
+def _set1_io(m, io, n):
+    m.io_write(io, m.io_read(io) | 1 << n)
+
+
+def _t0sn_io(m, io, n):
+    return not m.io_read(io) >> n & 1
+
+
+def _t1sn_io(m, io, n):
+    return bool(m.io_read(io) >> n & 1)
+
+
+def _stt16(m, addr):
+    m.t16 = m.ram[addr] | m.ram[addr + 1] << 8
+
+
+def _ldt16(m, addr):
+    m.ram[addr] = m.t16 & 0xFF
+    m.ram[addr + 1] = m.t16 >> 8
+
+
+def _idxm_m_a(m, addr):
+    m.ram[m.ram[addr] & 0x3F] = m.a
+
+
+def _idxm_a_m(m, addr):
+    m.a = m.ram[m.ram[addr] & 0x3F]
+
+
+def _xch(m, addr):
+    m.a, m.ram[addr] = m.ram[addr], m.a
+
+
+def _ceqsn(m, x, y):
+    m._set_arith(alu_sub(x, y, 0))
+    return x == y
+
+
+def _set_bit(m, addr, n, value):
+    m.ram[addr] = (m.ram[addr] & ~(1 << n) | value << n) & 0xFF
+
+
+SEMANTICS: dict[str, Callable[..., bool | None]] = {
+    "NOP": lambda m: None,
+    "ADDC_A": _acc_op(_plus_carry),
+    "SUBC_A": _acc_op(_minus_carry),
+    "IZSN_A": _izsn_a,
+    "DZSN_A": _dzsn_a,
+    "PCADD_A": _pcadd,
+    "NOT_A": _acc_op(_not),
+    "NEG_A": _acc_op(_neg),
+    "SR_A": _acc_op(_sr),
+    "SL_A": _acc_op(_sl),
+    "SRC_A": _acc_op(_src),
+    "SLC_A": _acc_op(_slc),
+    "SWAP_A": _acc_op(_swap),
+    "WDRESET": _wdreset,
+    "PUSHAF": _pushaf,
+    "POPAF": _popaf,
+    "RESET": _reset,
+    "STOPSYS": _stopsys,
+    "STOPEXE": _stopexe,
+    "ENGINT": lambda m: setattr(m, "gie", 1),
+    "DISGINT": lambda m: setattr(m, "gie", 0),
+    "RET": _ret,
+    "RETI": _reti,
+    "XOR_IO_A": _xor_io_a,
+    "MOV_IO_A": lambda m, io: m.io_write(io, m.a),
+    "MOV_A_IO": _mov_a_io,
+    "STT16": _stt16,
+    "LDT16": _ldt16,
+    "IDXM_M_A": _idxm_m_a,
+    "IDXM_A_M": _idxm_a_m,
+    "RET_K": _ret_k,
+    "T0SN_M": lambda m, addr, n: not m.ram[addr] >> n & 1,
+    "T1SN_M": lambda m, addr, n: bool(m.ram[addr] >> n & 1),
+    "SET0_M": lambda m, addr, n: _set_bit(m, addr, n, 0),
+    "SET1_M": lambda m, addr, n: _set_bit(m, addr, n, 1),
+    "ADD_M_A": _m_from_a(_add),
+    "SUB_M_A": _m_from_a(_sub),
+    "ADDC_M_A": _m_from_a(_addc),
+    "SUBC_M_A": _m_from_a(_subc),
+    "AND_M_A": _m_from_a(_and),
+    "OR_M_A": _m_from_a(_or),
+    "XOR_M_A": _m_from_a(_xor),
+    "MOV_M_A": lambda m, addr: m.ram.__setitem__(addr, m.a),
+    "ADD_A_M": _a_from_m(_add),
+    "SUB_A_M": _a_from_m(_sub),
+    "ADDC_A_M": _a_from_m(_addc),
+    "SUBC_A_M": _a_from_m(_subc),
+    "AND_A_M": _a_from_m(_and),
+    "OR_A_M": _a_from_m(_or),
+    "XOR_A_M": _a_from_m(_xor),
+    "MOV_A_M": lambda m, addr: setattr(m, "a", m._set_z(m.ram[addr])),
+    "ADDC_M": _ram_op(_plus_carry),
+    "SUBC_M": _ram_op(_minus_carry),
+    "IZSN_M": _izsn_m,
+    "DZSN_M": _dzsn_m,
+    "INC_M": _ram_op(_inc),
+    "DEC_M": _ram_op(_dec),
+    "CLEAR_M": lambda m, addr: m.ram.__setitem__(addr, 0),
+    "XCH_M": _xch,
+    "NOT_M": _ram_op(_not),
+    "NEG_M": _ram_op(_neg),
+    "SR_M": _ram_op(_sr),
+    "SL_M": _ram_op(_sl),
+    "SRC_M": _ram_op(_src),
+    "SLC_M": _ram_op(_slc),
+    "CEQSN_A_M": lambda m, addr: _ceqsn(m, m.a, m.ram[addr]),
+    "T0SN_IO": _t0sn_io,
+    "T1SN_IO": _t1sn_io,
+    "SET0_IO": _set0_io,
+    "SET1_IO": _set1_io,
+    "ADD_A_K": _a_with_k(_add),
+    "SUB_A_K": _a_with_k(_sub),
+    "CEQSN_A_K": lambda m, k: _ceqsn(m, m.a, k),
+    "AND_A_K": _a_with_k(_and),
+    "OR_A_K": _a_with_k(_or),
+    "XOR_A_K": _a_with_k(_xor),
+    "MOV_A_K": lambda m, k: setattr(m, "a", k),
+    "GOTO": _goto,
+    "CALL": _call,
+}
+
+_missing = {i.op for i in isa.INSTRUCTIONS if i.pms150c} - SEMANTICS.keys()
+if _missing:  # pragma: no cover - import-time guard: every PMS150C instruction has a handler
+    raise AssertionError(f"reference: no semantics for {sorted(_missing)}")
