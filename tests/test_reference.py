@@ -461,7 +461,7 @@ def test_reset_instruction_keeps_ram_and_counts():
 def test_t16_counts_ihrc_ticks_with_exact_rational_phase():
     # System clock ILRC (59 kHz), T16 from the IHRC (16 MHz): 59 cycles hold exactly 16000
     # IHRC ticks.
-    m = machine(("MOV_A_K", 0x80), ("MOV_IO_A", T16M), *[("NOP",)] * 80)
+    m = machine(("MOV_A_K", 0x80), ("MOV_IO_A", T16M), *[("NOP",)] * 200)
     m.io_poke(CLKMD, 0xF4)
     m.run(59)  # ticks counted from cycle 1, the write: 58 cycles so far
     assert m.t16 == 16000 * 58 // 59
