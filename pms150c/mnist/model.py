@@ -205,8 +205,14 @@ def rom_words_estimate(shape: tuple[int, ...], code_words: int = CODE_WORDS_ESTI
 
 
 def ram_bytes_estimate(shape: tuple[int, ...]) -> int:
-    """Hidden activations of every hidden layer (all live at once) plus fixed overhead."""
-    return sum(shape[1:-1]) + RAM_OVERHEAD_ESTIMATE
+    """Two consecutive hidden layers' activations (a layer reads one, writes the next) + overhead.
+
+    The input lives in the ROM image slot and the logits are reduced to a running argmax,
+    so neither needs a RAM array.
+    """
+    hidden = shape[1:-1]
+    pairs = [a + b for a, b in zip(hidden[:-1], hidden[1:], strict=False)] or list(hidden)
+    return max(pairs) + RAM_OVERHEAD_ESTIMATE
 
 
 MODEL_FILE = "mnist_model.npz"
