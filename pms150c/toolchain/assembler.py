@@ -523,17 +523,20 @@ class Assembler:
             if operand.keyword:
                 value = IO_KEYWORDS.get(operand.keyword, BIT_KEYWORDS.get(operand.keyword))
             else:
-                val = self._value(operand.expr, item, address)
+                code_address = kind.name == "K"
+                val = self._value(operand.expr, item, address, 2 if code_address else 1)
                 value = val.value
-                if kind.name == "K" and val.rel:
-                    if val.rel != 1 or val.label & 1:
+                if val.rel not in (0, 1):
+                    raise item.where.error("expression is a sum of labels", operand.column)
+                if code_address:
+                    # sdaspdk13 reads the target in bytes (number literals doubled, labels
+                    # as they are) and the linker halves it into a word address.
+                    if value & 1:
                         raise item.where.error(
-                            "jump target must be a label (plus words) or a word address",
+                            f"jump target is the odd byte address 0x{value:x}, not a word",
                             operand.column,
                         )
-                    value = val.word_address
-                elif val.rel not in (0, 1):
-                    raise item.where.error("expression is a sum of labels", operand.column)
+                    value >>= 1
                 if kind.prefix == "#" and kind.width == 8 and -0x80 <= value < 0:
                     value &= 0xFF
             problem = kind.check(value)
@@ -542,13 +545,13 @@ class Assembler:
             values.append(value)
         return form.instr.encode(*values)
 
-    def _value(self, expr: Expr, item: Item, address: int) -> Value:
+    def _value(self, expr: Expr, item: Item, address: int, scale: int = 1) -> Value:
         def resolve(tok: Token) -> Value:
             if tok.text == ".":
                 return Value(address, 1, address)
             return self._resolve(tok, item.scope, item.where)
 
-        return expr.evaluate(resolve, item.where)
+        return expr.evaluate(resolve, item.where, scale)
 
     def _resolve(self, tok: Token, scope: int, where: Location) -> Value:
         if tok.kind == "local":

@@ -24,13 +24,6 @@ class Value:
     rel: int = 0  # how many relocatable (label) terms the value holds
     label: int = 0  # the part of `value` that comes from labels
 
-    @property
-    def word_address(self) -> int:
-        """The value as sdldpdk relocates it into a word field: the label part is a byte
-        address and gets halved, the number added to it does not (`goto lab+2` jumps two
-        words past `lab`)."""
-        return (self.label >> 1) + (self.value - self.label) if self.rel else self.value
-
 
 class Undefined(Exception):
     """A symbol has no value yet; carries the token for the error message."""
@@ -47,8 +40,14 @@ class Expr:
     tree: tuple
     column: int
 
-    def evaluate(self, resolve: Callable[[Token], Value], where: Location) -> Value:
-        return _evaluate(self.tree, resolve, where)
+    def evaluate(self, resolve: Callable[[Token], Value], where: Location, scale: int = 1) -> Value:
+        """The value, with every number literal multiplied by `scale`.
+
+        sdaspdk13 reads the literals of a code-address expression (a goto/call target, the
+        operand of `<`/`>`) as word addresses and converts them to bytes (scale 2); symbols
+        keep their value (labels are byte addresses already).
+        """
+        return _evaluate(self.tree, resolve, where, scale)
 
     def symbols(self) -> list[Token]:
         """Every symbol token the expression refers to."""
@@ -115,19 +114,35 @@ class Parser:
         raise self.where.error(f"unexpected '{tok.text}' in expression", tok.column)
 
 
-def _evaluate(node: tuple, resolve, where: Location) -> Value:
+def _evaluate(node: tuple, resolve, where: Location, scale: int) -> Value:
     kind = node[0]
     if kind == "num":
-        return Value(node[1].value)
+        return Value(node[1].value * scale)
     if kind == "sym":
         return resolve(node[1])
     if kind == "un":
-        op, operand = node[1], _evaluate(node[2], resolve, where)
-        return _unary(op, operand, where)
+        op = node[1]
+        if op.text in "<>":
+            return _select_byte(op, _evaluate(node[2], resolve, where, 2), where)
+        return _unary(op, _evaluate(node[2], resolve, where, scale), where)
     op = node[1]
-    left = _evaluate(node[2], resolve, where)
-    right = _evaluate(node[3], resolve, where)
+    left = _evaluate(node[2], resolve, where, scale)
+    right = _evaluate(node[3], resolve, where, scale)
     return _binary(op, left, right, where)
+
+
+def _select_byte(op: Token, x: Value, where: Location) -> Value:
+    """sdaspdk13's `<x` / `>x`: low or high byte of a code address.
+
+    The operand is read as a code address (number literals doubled into bytes); when it
+    holds a label, the linker halves the whole sum into a word address, otherwise the
+    doubled value stays. So `<0x1234` is 0x68 and `>(lab + 0x8000)` is the high byte of
+    lab's word address with bit 7 set.
+    """
+    if x.rel not in (0, 1):
+        raise where.error("byte selector of a sum of labels", op.column)
+    v = x.value >> 1 if x.rel else x.value
+    return Value(v & 0xFF if op.text == "<" else (v >> 8) & 0xFF)
 
 
 def _unary(op: Token, x: Value, where: Location) -> Value:
@@ -135,14 +150,6 @@ def _unary(op: Token, x: Value, where: Location) -> Value:
         return x
     if op.text == "-":
         return Value(-x.value, -x.rel, -x.label)
-    if op.text in "<>":
-        # sdaspdk13's byte selectors: a label expression is first relocated like a jump
-        # target (label halved, addend kept), a plain number is doubled; then the low or
-        # high byte is taken.
-        if x.rel not in (0, 1):
-            raise where.error("byte selector of a sum of labels", op.column)
-        v = x.word_address if x.rel else x.value << 1
-        return Value(v & 0xFF if op.text == "<" else (v >> 8) & 0xFF)
     if x.rel:
         raise where.error(f"operator '{op.text}' cannot be applied to a label", op.column)
     return Value(~x.value)
