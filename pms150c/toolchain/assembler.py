@@ -399,6 +399,22 @@ class Assembler:
             i += 1
 
     def _match(self, tok: Token, mnemonic: str, operands: list[Operand], where: Location) -> Form:
+        try:
+            return self._match_form(tok, mnemonic, operands, where)
+        except AssemblerError:
+            for operand in operands:
+                tree = operand.expr.tree if operand.expr is not None else ()
+                if tree and tree[0] == "sym" and tree[1].text in ("A", "AF"):
+                    expected = tree[1].text.lower()
+                    raise where.error(
+                        f"expected '{expected}' (sdaspdk13 spells registers lowercase)",
+                        operand.column,
+                    ) from None
+            raise
+
+    def _match_form(
+        self, tok: Token, mnemonic: str, operands: list[Operand], where: Location
+    ) -> Form:
         if mnemonic in UNAVAILABLE:
             raise where.error(f"'{mnemonic}' is not available on the PMS150C", tok.column)
         forms = [f for f in FORMS.get(mnemonic, ()) if f.instr.pms150c]
@@ -416,11 +432,7 @@ class Assembler:
             fitting = [f for f in counted if _fits(f.operands[n], operand)]
             if not fitting:
                 wanted = " or ".join(sorted({_expected(f.operands[n]) for f in counted}))
-                hint = ""
-                if operand.expr is not None and operand.expr.tree[0] == "sym":
-                    if operand.expr.tree[1].text in ("A", "AF"):
-                        hint = " (sdaspdk13 spells the accumulator lowercase)"
-                raise where.error(f"expected {wanted}{hint}", operand.column)
+                raise where.error(f"expected {wanted}", operand.column)
             counted = fitting
         return counted[0]
 
@@ -540,6 +552,9 @@ class Assembler:
                 if kind.prefix == "#" and kind.width == 8 and -0x80 <= value < 0:
                     value &= 0xFF
             problem = kind.check(value)
+            if problem and value < 0:
+                low = "-0x80" if kind.prefix == "#" and kind.width == 8 else "0"
+                problem = f"{kind.description} {value} out of range {low}..0x{kind.max_value:x}"
             if problem:
                 raise item.where.error(problem, operand.column)
             values.append(value)
@@ -617,7 +632,8 @@ def _local_key(text: str) -> str:
 
 
 def _spelling(form: Form) -> str:
-    return "'" + isa.format_syntax(" ".join((form.mnemonic, ", ".join(form.operands)))) + "'"
+    syntax = " ".join((form.mnemonic, ", ".join(form.operands))).strip()
+    return "'" + isa.format_syntax(syntax) + "'"
 
 
 def _expected(template: str) -> str:
