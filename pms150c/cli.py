@@ -43,6 +43,12 @@ def register_asm(subparsers) -> None:
 def register_disasm(subparsers) -> None:
     p = subparsers.add_parser("disasm", help="list an Intel HEX image as assembly")
     p.add_argument("hexfile", type=Path, help="Intel HEX input (.ihx)")
+    p.add_argument(
+        "-s",
+        "--source",
+        action="store_true",
+        help="print reassemblable source (.org + instructions) instead of a listing",
+    )
     p.set_defaults(func=_disasm)
 
 
@@ -63,7 +69,13 @@ def _disasm(args) -> int:
 
     if not args.hexfile.is_file():
         raise CliError(f"{args.hexfile}: no such file")
-    sys.stdout.write(Image.from_ihx(args.hexfile).listing())
+    image = Image.from_ihx(args.hexfile)
+    if args.source:
+        from .toolchain.disassembler import disassemble_source
+
+        sys.stdout.write("\n".join(disassemble_source(image)) + "\n")
+    else:
+        sys.stdout.write(image.listing())
     return 0
 
 

@@ -45,6 +45,22 @@ def disassemble(words, start: int = 0) -> list[str]:
     return [disassemble_word(w) for w in np.asarray(words).ravel()]
 
 
+def disassemble_source(image) -> list[str]:
+    """An `Image` as a source file that assembles back to the same written words.
+
+    Each run of written words starts with an ``.org`` (a byte address, as sdaspdk13 counts)
+    in one absolute area.
+    """
+    lines = ["\t.area ROM (ABS)"]
+    previous = -2
+    for address in np.flatnonzero(image.written):
+        if address != previous + 1:
+            lines.append(f"\t.org 0x{2 * int(address):04x}")
+        lines.append("\t" + disassemble_word(int(image.words[address])))
+        previous = address
+    return lines
+
+
 def disassemble_listing(words_or_image, start: int = 0) -> list[str]:
     """Address, word and instruction per line, with the image's labels when it has them.
 
