@@ -169,3 +169,14 @@ def test_unassigned_words_are_invalid():
 def test_format_syntax_puts_the_hash_on_immediates():
     assert isa.format_syntax("t0sn.io IO, n") == "t0sn.io IO, #n"
     assert isa.format_syntax("mov a, k") == "mov a, #k"
+
+
+def test_docs_isa_md_is_generated_from_the_table():
+    from pathlib import Path
+
+    from pms150c.toolchain.isadoc import render
+
+    committed = Path(__file__).resolve().parents[1] / "docs" / "isa.md"
+    assert committed.read_text() == render(), (
+        "docs/isa.md is stale: python -m pms150c.toolchain.isadoc > docs/isa.md"
+    )
