@@ -1,0 +1,794 @@
+"""The jitted PMS150C core: one interpreter loop over a predecoded ROM.
+
+State
+    ``prog``  int32[1024]  the ROM predecoded by `predecode` (op id, operands, cycles packed
+                           in one word, see `pack`); breakpoints are words whose op id is
+                           ``OP_BREAK``, so checking them costs nothing.
+    ``ram``   uint8[64]    data memory (the stack lives here).
+    ``io``    uint8[32]    IO registers except FLAG (0x00) and SP (0x02), which live in regs.
+    ``regs``  int64[32]    everything else, slots named in pms150c/state.py.
+    ``sched`` int64[n, 3]  host pin changes (cycle, pin, level or -1 = release), sorted by
+                           cycle; ``regs[R_SCHED_HEAD]`` is the next pending row.
+
+The loop keeps A, PC, FLAGS, SP, GIE and cycles in locals. Peripherals are not touched per
+instruction: `service` (the boundary service) runs only when ``cycles >= next_event``, where
+``next_event`` is the earliest of the next timer request, the watchdog time-out, the next
+scheduled pin change and the run's end; instructions that change what the service would
+decide (IO writes to timer/interrupt registers, engint, reti, stt16, wdreset, stopsys,
+stopexe, reset) set ``next_event = 0``. Reads of INTRQ, PA, TM2CT and ldt16 catch the
+peripherals up to the exact cycle first (arithmetically, see peripherals/timers.py).
+
+Debug hooks (the ``dbg`` argument)
+    ``dbg`` is None in the fast variant; Numba prunes every ``if dbg is not None`` branch
+    so the fast loop carries no hook code. The debug variant gets a tuple
+    ``(watch, trace, profile)``:
+
+    ``watch``   uint8[96]     per address (RAM 0..63, IO 64..95) bit 0 = stop on read,
+                              bit 1 = stop on write. The core stops *after* the instruction
+                              that made the access (status ST_WATCHPOINT); regs[R_WATCH_INFO]
+                              = address | kind << 8 (kind 1 read, 2 write), regs[R_WATCH_PC]
+                              = the instruction's pc. Stack bytes touched by call/ret/
+                              pushaf/popaf count as RAM accesses; interrupt entry does not.
+    ``trace``   int64[n, 6]   ring buffer of (pc, word, a, flags, sp, cycles) before each
+                              instruction; row = regs[R_TRACE_COUNT] % n; n = 0 disables.
+    ``profile`` int64[2, 1024] row 0: executions per pc, row 1: cycles per pc (interrupt
+                              entry cycles are not attributed to any pc).
+
+Errors leave the core as status codes (ST_INVALID, ST_STACK) with the state as it was
+before the refused instruction; pms150c.machine raises the exceptions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import isa
+from .device import INTERRUPT_VECTOR, IO_NAMES
+from .peripherals.bus import (
+    apply_schedule,
+    catch_up,
+    chip_reset,
+    io_read,
+    io_write,
+    next_event,
+)
+from .peripherals.timers import INT_PA0  # noqa: F401  (re-exported for tests)
+from .state import (
+    MODE_RUNNING,
+    MODE_STOPEXE,
+    MODE_STOPSYS,
+    R_A,
+    R_CYCLES,
+    R_FLAGS,
+    R_GIE,
+    R_INSTRUCTIONS,
+    R_MODE,
+    R_NEXT_EVENT,
+    R_PC,
+    R_SP,
+    R_STACK_MAX,
+    R_T16,
+    R_TRACE_COUNT,
+    R_WATCH_INFO,
+    R_WATCH_PC,
+    R_WDT,
+    ST_BREAKPOINT,
+    ST_INVALID,
+    ST_LIMIT,
+    ST_RUN,
+    ST_STACK,
+    ST_STOPSYS,
+    ST_WATCHPOINT,
+)
+
+OP_BREAK = 254
+OP_INVALID = isa.INVALID
+
+_ID = isa.OP_ID
+OP_NOP = _ID["NOP"]
+OP_ADDC_A = _ID["ADDC_A"]
+OP_SUBC_A = _ID["SUBC_A"]
+OP_IZSN_A = _ID["IZSN_A"]
+OP_DZSN_A = _ID["DZSN_A"]
+OP_PCADD_A = _ID["PCADD_A"]
+OP_NOT_A = _ID["NOT_A"]
+OP_NEG_A = _ID["NEG_A"]
+OP_SR_A = _ID["SR_A"]
+OP_SL_A = _ID["SL_A"]
+OP_SRC_A = _ID["SRC_A"]
+OP_SLC_A = _ID["SLC_A"]
+OP_SWAP_A = _ID["SWAP_A"]
+OP_WDRESET = _ID["WDRESET"]
+OP_PUSHAF = _ID["PUSHAF"]
+OP_POPAF = _ID["POPAF"]
+OP_RESET = _ID["RESET"]
+OP_STOPSYS = _ID["STOPSYS"]
+OP_STOPEXE = _ID["STOPEXE"]
+OP_ENGINT = _ID["ENGINT"]
+OP_DISGINT = _ID["DISGINT"]
+OP_RET = _ID["RET"]
+OP_RETI = _ID["RETI"]
+OP_XOR_IO_A = _ID["XOR_IO_A"]
+OP_MOV_IO_A = _ID["MOV_IO_A"]
+OP_MOV_A_IO = _ID["MOV_A_IO"]
+OP_STT16 = _ID["STT16"]
+OP_LDT16 = _ID["LDT16"]
+OP_IDXM_M_A = _ID["IDXM_M_A"]
+OP_IDXM_A_M = _ID["IDXM_A_M"]
+OP_RET_K = _ID["RET_K"]
+OP_T0SN_M = _ID["T0SN_M"]
+OP_T1SN_M = _ID["T1SN_M"]
+OP_SET0_M = _ID["SET0_M"]
+OP_SET1_M = _ID["SET1_M"]
+OP_ADD_M_A = _ID["ADD_M_A"]
+OP_SUB_M_A = _ID["SUB_M_A"]
+OP_ADDC_M_A = _ID["ADDC_M_A"]
+OP_SUBC_M_A = _ID["SUBC_M_A"]
+OP_AND_M_A = _ID["AND_M_A"]
+OP_OR_M_A = _ID["OR_M_A"]
+OP_XOR_M_A = _ID["XOR_M_A"]
+OP_MOV_M_A = _ID["MOV_M_A"]
+OP_ADD_A_M = _ID["ADD_A_M"]
+OP_SUB_A_M = _ID["SUB_A_M"]
+OP_ADDC_A_M = _ID["ADDC_A_M"]
+OP_SUBC_A_M = _ID["SUBC_A_M"]
+OP_AND_A_M = _ID["AND_A_M"]
+OP_OR_A_M = _ID["OR_A_M"]
+OP_XOR_A_M = _ID["XOR_A_M"]
+OP_MOV_A_M = _ID["MOV_A_M"]
+OP_ADDC_M = _ID["ADDC_M"]
+OP_SUBC_M = _ID["SUBC_M"]
+OP_IZSN_M = _ID["IZSN_M"]
+OP_DZSN_M = _ID["DZSN_M"]
+OP_INC_M = _ID["INC_M"]
+OP_DEC_M = _ID["DEC_M"]
+OP_CLEAR_M = _ID["CLEAR_M"]
+OP_XCH_M = _ID["XCH_M"]
+OP_NOT_M = _ID["NOT_M"]
+OP_NEG_M = _ID["NEG_M"]
+OP_SR_M = _ID["SR_M"]
+OP_SL_M = _ID["SL_M"]
+OP_SRC_M = _ID["SRC_M"]
+OP_SLC_M = _ID["SLC_M"]
+OP_CEQSN_A_M = _ID["CEQSN_A_M"]
+OP_T0SN_IO = _ID["T0SN_IO"]
+OP_T1SN_IO = _ID["T1SN_IO"]
+OP_SET0_IO = _ID["SET0_IO"]
+OP_SET1_IO = _ID["SET1_IO"]
+OP_ADD_A_K = _ID["ADD_A_K"]
+OP_SUB_A_K = _ID["SUB_A_K"]
+OP_CEQSN_A_K = _ID["CEQSN_A_K"]
+OP_AND_A_K = _ID["AND_A_K"]
+OP_OR_A_K = _ID["OR_A_K"]
+OP_XOR_A_K = _ID["XOR_A_K"]
+OP_MOV_A_K = _ID["MOV_A_K"]
+OP_GOTO = _ID["GOTO"]
+OP_CALL = _ID["CALL"]
+
+PC_MASK = 0x3FF
+INTERRUPT_ENTRY_CYCLES = 2
+IO_INTEN = IO_NAMES["inten"]
+IO_INTRQ = IO_NAMES["intrq"]
+
+# -- predecoding -------------------------------------------------------------------------
+#  bits 0..7 op id | 8..17 first operand | 18..25 bit mask (1 << n) | 26..27 cycles |
+#  28..29 cycles when the instruction skips
+
+
+def pack(op: int, arg1: int, arg2: int) -> int:
+    if op == OP_INVALID:
+        return OP_INVALID
+    instr = isa.INSTRUCTIONS[op]
+    has_bit = "n" in instr.operands
+    skip = instr.skip_cycles if instr.skip_cycles is not None else instr.cycles
+    return (
+        op
+        | (arg1 << 8)
+        | (((1 << arg2) if has_bit else 0) << 18)
+        | (instr.cycles << 26)
+        | (skip << 28)
+    )
+
+
+def _packed_table() -> np.ndarray:
+    op_of, arg1, arg2 = isa.decode_tables()
+    table = np.array(
+        [pack(int(o), int(x), int(y)) for o, x, y in zip(op_of, arg1, arg2, strict=True)],
+        dtype=np.int32,
+    )
+    table.flags.writeable = False
+    return table
+
+
+PACKED = _packed_table()  # packed predecoded form of every 13-bit word
+
+
+def predecode(words: np.ndarray) -> np.ndarray:
+    """int32[len(words)] packed words for the core."""
+    return PACKED[np.asarray(words, dtype=np.int64) & isa.WORD_MASK].copy()
+
+
+# Memory access of each op for watchpoints (data, built from the op names).
+ACC_RAM_R, ACC_RAM_W, ACC_IO_R, ACC_IO_W = 1, 2, 4, 8
+ACC_WORD_R, ACC_WORD_W, ACC_IND_R, ACC_IND_W, ACC_PUSH, ACC_POP = 16, 32, 64, 128, 256, 512
+
+
+def _access_table() -> np.ndarray:
+    table = np.zeros(256, dtype=np.int64)
+    for instr in isa.INSTRUCTIONS:
+        name, ops = instr.op, instr.operands
+        acc = 0
+        if name in ("STT16",):
+            acc = ACC_WORD_R
+        elif name == "LDT16":
+            acc = ACC_WORD_W
+        elif name == "IDXM_A_M":
+            acc = ACC_IND_R
+        elif name == "IDXM_M_A":
+            acc = ACC_IND_W
+        elif name in ("CALL", "PUSHAF"):
+            acc = ACC_PUSH
+        elif name in ("RET", "RETI", "RET_K", "POPAF"):
+            acc = ACC_POP
+        elif "IO" in ops:
+            reads = name not in ("MOV_IO_A",)
+            writes = name in ("MOV_IO_A", "XOR_IO_A", "SET0_IO", "SET1_IO")
+            acc = (ACC_IO_R if reads else 0) | (ACC_IO_W if writes else 0)
+        elif "M" in ops or "M4" in ops:
+            reads = name not in ("MOV_M_A", "CLEAR_M")
+            writes = ops[0] in ("M", "M4") and name not in ("T0SN_M", "T1SN_M", "CEQSN_A_M")
+            writes = writes or name == "XCH_M"
+            acc = (ACC_RAM_R if reads else 0) | (ACC_RAM_W if writes else 0)
+        table[isa.OP_ID[name]] = acc
+    return table
+
+
+ACCESS = _access_table()
+
+
+@njit(cache=True)
+def _watch_hit(op, m, ram, sp, watch):
+    """address | kind << 8 of the first watched access op is about to make, else -1."""
+    acc = ACCESS[op]
+    if acc == 0:
+        return -1
+    if acc & (ACC_RAM_R | ACC_RAM_W):
+        if acc & ACC_RAM_R and watch[m] & 1:
+            return m | 1 << 8
+        if acc & ACC_RAM_W and watch[m] & 2:
+            return m | 2 << 8
+    elif acc & (ACC_IO_R | ACC_IO_W):
+        if acc & ACC_IO_R and watch[64 + m] & 1:
+            return (64 + m) | 1 << 8
+        if acc & ACC_IO_W and watch[64 + m] & 2:
+            return (64 + m) | 2 << 8
+    elif acc & (ACC_WORD_R | ACC_WORD_W):
+        kind = 1 if acc & ACC_WORD_R else 2
+        for addr in (m, m + 1):
+            if watch[addr] & kind:
+                return addr | kind << 8
+    elif acc & (ACC_IND_R | ACC_IND_W):
+        if watch[m] & 1:
+            return m | 1 << 8
+        ptr = ram[m] & 0x3F
+        kind = 1 if acc & ACC_IND_R else 2
+        if watch[ptr] & kind:
+            return ptr | kind << 8
+    elif acc & ACC_PUSH:
+        for addr in (sp & 0x3F, (sp + 1) & 0x3F):
+            if watch[addr] & 2:
+                return addr | 2 << 8
+    else:
+        for addr in ((sp - 2) & 0x3F, (sp - 1) & 0x3F):
+            if watch[addr] & 1:
+                return addr | 1 << 8
+    return -1
+
+
+# -- ALU ---------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def alu_add(x, y, c):
+    """(result, flags) of x + y + c, flags = OV AC C Z (pdk13-reference 2.2)."""
+    s = x + y + c
+    r = s & 0xFF
+    z = 1 if r == 0 else 0
+    ac = ((x & 0xF) + (y & 0xF) + c) >> 4
+    ov = (((x ^ r) & (y ^ r)) >> 7) & 1
+    return r, z | (s >> 8) << 1 | ac << 2 | ov << 3
+
+
+@njit(cache=True)
+def alu_sub(x, y, c):
+    """(result, flags) of x - y - c; C and AC are borrows."""
+    d = x - y - c
+    r = d & 0xFF
+    z = 1 if r == 0 else 0
+    cy = 1 if d < 0 else 0
+    ac = 1 if (x & 0xF) - (y & 0xF) - c < 0 else 0
+    ov = (((x ^ y) & (x ^ r)) >> 7) & 1
+    return r, z | cy << 1 | ac << 2 | ov << 3
+
+
+@njit(cache=True)
+def _count(regs, profile, pc, cyc):
+    profile[0, pc] += 1
+    profile[1, pc] += cyc
+    regs[R_INSTRUCTIONS] += 1
+
+
+# -- the boundary service -----------------------------------------------------------------
+
+
+@njit(cache=True)
+def service(regs, io, ram, sched, end, stack_checks):
+    """Everything that happens at an instruction boundary besides executing: catch the
+    peripherals up, stop at the run's end, apply due pin changes, enter an interrupt, sleep
+    through stopexe; then plan the next event. Returns ST_RUN to let the CPU execute."""
+    while True:
+        t = regs[R_CYCLES]
+        catch_up(regs, io, t)
+        if t >= end:
+            return ST_LIMIT
+        apply_schedule(regs, io, sched, t)
+        mode = regs[R_MODE]
+        if mode == MODE_STOPSYS:
+            return ST_STOPSYS
+        if mode == MODE_RUNNING and regs[R_GIE] and io[IO_INTEN] & io[IO_INTRQ]:
+            sp = regs[R_SP]
+            if stack_checks and sp > 0x3E:
+                return ST_STACK
+            pc = regs[R_PC]
+            ram[sp & 0x3F] = pc & 0xFF
+            ram[(sp + 1) & 0x3F] = pc >> 8
+            sp = (sp + 2) & 0xFF
+            regs[R_SP] = sp
+            if sp > regs[R_STACK_MAX]:
+                regs[R_STACK_MAX] = sp
+            regs[R_GIE] = 0
+            regs[R_PC] = INTERRUPT_VECTOR
+            regs[R_CYCLES] = t + INTERRUPT_ENTRY_CYCLES
+            continue
+        nxt = next_event(regs, io, sched, end, mode == MODE_STOPEXE)
+        if mode == MODE_STOPEXE:
+            regs[R_CYCLES] = nxt
+            continue
+        regs[R_NEXT_EVENT] = nxt
+        return ST_RUN
+
+
+# -- the interpreter loop ----------------------------------------------------------------
+
+
+@njit(cache=True)
+def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
+    """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*."""
+    a = regs[R_A]
+    pc = regs[R_PC]
+    flags = regs[R_FLAGS]
+    sp = regs[R_SP]
+    gie = regs[R_GIE]
+    cycles = regs[R_CYCLES]
+    smax = regs[R_STACK_MAX]
+    next_ev = 0
+    status = ST_LIMIT
+    hit = -1
+    while True:
+        if cycles >= next_ev:
+            regs[R_A] = a
+            regs[R_PC] = pc
+            regs[R_FLAGS] = flags
+            regs[R_SP] = sp
+            regs[R_GIE] = gie
+            regs[R_CYCLES] = cycles
+            regs[R_STACK_MAX] = smax
+            st = service(regs, io, ram, sched, end, stack_checks)
+            a = regs[R_A]
+            pc = regs[R_PC]
+            flags = regs[R_FLAGS]
+            sp = regs[R_SP]
+            gie = regs[R_GIE]
+            cycles = regs[R_CYCLES]
+            smax = regs[R_STACK_MAX]
+            if st != ST_RUN:
+                status = st
+                break
+            next_ev = regs[R_NEXT_EVENT]
+
+        code = prog[pc]
+        op = code & 0xFF
+        m = (code >> 8) & 0x3FF
+        old = pc
+        pc = (pc + 1) & PC_MASK
+        cyc = (code >> 26) & 3
+        if dbg is not None:
+            watch, trace, profile, rom = dbg
+            if trace.shape[0]:
+                row = regs[R_TRACE_COUNT] % trace.shape[0]
+                trace[row, 0] = old
+                trace[row, 1] = rom[old]
+                trace[row, 2] = a
+                trace[row, 3] = flags
+                trace[row, 4] = sp
+                trace[row, 5] = cycles
+                regs[R_TRACE_COUNT] += 1
+            if op < OP_BREAK:
+                hit = _watch_hit(op, m, ram, sp, watch)
+
+        # ---- data movement and arithmetic on RAM (the common case first) ----
+        if op == OP_MOV_A_M:
+            a = np.int64(ram[m])
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_MOV_M_A:
+            ram[m] = a
+        elif op == OP_MOV_A_K:
+            a = m & 0xFF
+        elif op == OP_ADD_M_A:
+            r, flags = alu_add(np.int64(ram[m]), a, 0)
+            ram[m] = r
+        elif op == OP_ADDC_M_A:
+            r, flags = alu_add(np.int64(ram[m]), a, (flags >> 1) & 1)
+            ram[m] = r
+        elif op == OP_ADD_A_M:
+            a, flags = alu_add(a, np.int64(ram[m]), 0)
+        elif op == OP_ADDC_A_M:
+            a, flags = alu_add(a, np.int64(ram[m]), (flags >> 1) & 1)
+        elif op == OP_GOTO:
+            pc = m
+        elif op == OP_DZSN_M:
+            r, flags = alu_sub(np.int64(ram[m]), 1, 0)
+            ram[m] = r
+            if r == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_IZSN_M:
+            r, flags = alu_add(np.int64(ram[m]), 1, 0)
+            ram[m] = r
+            if r == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_IDXM_A_M:
+            a = np.int64(ram[ram[m] & 0x3F])
+        elif op == OP_IDXM_M_A:
+            ram[ram[m] & 0x3F] = a
+        elif op == OP_T0SN_M:
+            if ram[m] & (code >> 18) & 0xFF == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_T1SN_M:
+            if ram[m] & (code >> 18) & 0xFF != 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_SET0_M:
+            ram[m] = ram[m] & ~((code >> 18) & 0xFF)
+        elif op == OP_SET1_M:
+            ram[m] = ram[m] | ((code >> 18) & 0xFF)
+        elif op == OP_INC_M:
+            r, flags = alu_add(np.int64(ram[m]), 1, 0)
+            ram[m] = r
+        elif op == OP_DEC_M:
+            r, flags = alu_sub(np.int64(ram[m]), 1, 0)
+            ram[m] = r
+        elif op == OP_ADDC_M:
+            r, flags = alu_add(np.int64(ram[m]), 0, (flags >> 1) & 1)
+            ram[m] = r
+        elif op == OP_SUBC_M:
+            r, flags = alu_sub(np.int64(ram[m]), 0, (flags >> 1) & 1)
+            ram[m] = r
+        elif op == OP_SUB_M_A:
+            r, flags = alu_sub(np.int64(ram[m]), a, 0)
+            ram[m] = r
+        elif op == OP_SUBC_M_A:
+            r, flags = alu_sub(np.int64(ram[m]), a, (flags >> 1) & 1)
+            ram[m] = r
+        elif op == OP_SUB_A_M:
+            a, flags = alu_sub(a, np.int64(ram[m]), 0)
+        elif op == OP_SUBC_A_M:
+            a, flags = alu_sub(a, np.int64(ram[m]), (flags >> 1) & 1)
+        elif op == OP_AND_M_A:
+            r = ram[m] & a
+            ram[m] = r
+            flags = (flags & 0xE) | (1 if r == 0 else 0)
+        elif op == OP_OR_M_A:
+            r = ram[m] | a
+            ram[m] = r
+            flags = (flags & 0xE) | (1 if r == 0 else 0)
+        elif op == OP_XOR_M_A:
+            r = ram[m] ^ a
+            ram[m] = r
+            flags = (flags & 0xE) | (1 if r == 0 else 0)
+        elif op == OP_AND_A_M:
+            a = a & ram[m]
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_OR_A_M:
+            a = a | ram[m]
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_XOR_A_M:
+            a = a ^ ram[m]
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_CLEAR_M:
+            ram[m] = 0
+        elif op == OP_XCH_M:
+            r = np.int64(ram[m])
+            ram[m] = a
+            a = r
+        elif op == OP_NOT_M:
+            r = ~np.int64(ram[m]) & 0xFF
+            ram[m] = r
+            flags = (flags & 0xE) | (1 if r == 0 else 0)
+        elif op == OP_NEG_M:
+            r = -np.int64(ram[m]) & 0xFF
+            ram[m] = r
+            flags = (flags & 0xE) | (1 if r == 0 else 0)
+        elif op == OP_SR_M:
+            r = np.int64(ram[m])
+            flags = (flags & 0xD) | (r & 1) << 1
+            ram[m] = r >> 1
+        elif op == OP_SL_M:
+            r = np.int64(ram[m])
+            flags = (flags & 0xD) | (r >> 7) << 1
+            ram[m] = (r << 1) & 0xFF
+        elif op == OP_SRC_M:
+            r = np.int64(ram[m])
+            ram[m] = (r >> 1) | (flags & 2) << 6
+            flags = (flags & 0xD) | (r & 1) << 1
+        elif op == OP_SLC_M:
+            r = np.int64(ram[m])
+            ram[m] = ((r << 1) & 0xFF) | (flags >> 1) & 1
+            flags = (flags & 0xD) | (r >> 7) << 1
+        elif op == OP_CEQSN_A_M:
+            r, flags = alu_sub(a, np.int64(ram[m]), 0)
+            if r == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        # ---- accumulator and literal ----
+        elif op == OP_ADD_A_K:
+            a, flags = alu_add(a, m & 0xFF, 0)
+        elif op == OP_SUB_A_K:
+            a, flags = alu_sub(a, m & 0xFF, 0)
+        elif op == OP_CEQSN_A_K:
+            r, flags = alu_sub(a, m & 0xFF, 0)
+            if r == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_AND_A_K:
+            a = a & m
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_OR_A_K:
+            a = a | (m & 0xFF)
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_XOR_A_K:
+            a = a ^ (m & 0xFF)
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_ADDC_A:
+            a, flags = alu_add(a, 0, (flags >> 1) & 1)
+        elif op == OP_SUBC_A:
+            a, flags = alu_sub(a, 0, (flags >> 1) & 1)
+        elif op == OP_IZSN_A:
+            a, flags = alu_add(a, 1, 0)
+            if a == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_DZSN_A:
+            a, flags = alu_sub(a, 1, 0)
+            if a == 0:
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_NOT_A:
+            a = ~a & 0xFF
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_NEG_A:
+            a = -a & 0xFF
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_SR_A:
+            flags = (flags & 0xD) | (a & 1) << 1
+            a = a >> 1
+        elif op == OP_SL_A:
+            flags = (flags & 0xD) | (a >> 7) << 1
+            a = (a << 1) & 0xFF
+        elif op == OP_SRC_A:
+            r = a
+            a = (a >> 1) | (flags & 2) << 6
+            flags = (flags & 0xD) | (r & 1) << 1
+        elif op == OP_SLC_A:
+            r = a
+            a = ((a << 1) & 0xFF) | (flags >> 1) & 1
+            flags = (flags & 0xD) | (r >> 7) << 1
+        elif op == OP_SWAP_A:
+            a = ((a << 4) & 0xF0) | (a >> 4)
+        elif op == OP_PCADD_A:
+            pc = (old + a) & PC_MASK
+        elif op == OP_NOP:
+            pass
+        # ---- calls and the stack ----
+        elif op == OP_CALL:
+            if stack_checks and sp > 0x3E:
+                pc = old
+                status = ST_STACK
+                break
+            ram[sp & 0x3F] = pc & 0xFF
+            ram[(sp + 1) & 0x3F] = pc >> 8
+            sp = (sp + 2) & 0xFF
+            if sp > smax:
+                smax = sp
+            pc = m
+        elif op == OP_RET or op == OP_RET_K or op == OP_RETI:
+            if stack_checks and sp < 2:
+                pc = old
+                status = ST_STACK
+                break
+            sp = (sp - 2) & 0xFF
+            pc = (ram[sp & 0x3F] | np.int64(ram[(sp + 1) & 0x3F]) << 8) & PC_MASK
+            if op == OP_RET_K:
+                a = m & 0xFF
+            elif op == OP_RETI:
+                gie = 1
+                next_ev = 0
+        elif op == OP_PUSHAF:
+            if stack_checks and sp > 0x3E:
+                pc = old
+                status = ST_STACK
+                break
+            ram[sp & 0x3F] = a
+            ram[(sp + 1) & 0x3F] = 0xF0 | flags
+            sp = (sp + 2) & 0xFF
+            if sp > smax:
+                smax = sp
+        elif op == OP_POPAF:
+            if stack_checks and sp < 2:
+                pc = old
+                status = ST_STACK
+                break
+            sp = (sp - 2) & 0xFF
+            a = np.int64(ram[sp & 0x3F])
+            flags = np.int64(ram[(sp + 1) & 0x3F]) & 0xF
+        # ---- IO ----
+        elif op == OP_MOV_A_IO:
+            if m == 0:
+                a = 0xF0 | flags
+            elif m == 2:
+                a = sp
+            else:
+                a = np.int64(io_read(regs, io, m, cycles))
+            flags = (flags & 0xE) | (1 if a == 0 else 0)
+        elif op == OP_MOV_IO_A or op == OP_XOR_IO_A or op == OP_SET0_IO or op == OP_SET1_IO:
+            if op == OP_MOV_IO_A:
+                v = a
+            else:
+                if m == 0:
+                    v = 0xF0 | flags
+                elif m == 2:
+                    v = sp
+                else:
+                    v = np.int64(io_read(regs, io, m, cycles))
+                if op == OP_XOR_IO_A:
+                    v = v ^ a
+                elif op == OP_SET0_IO:
+                    v = v & ~((code >> 18) & 0xFF)
+                else:
+                    v = v | ((code >> 18) & 0xFF)
+            if m == 0:
+                flags = v & 0xF
+            elif m == 2:
+                sp = v & 0xFF
+            elif io_write(regs, io, m, v, cycles):
+                next_ev = 0
+        elif op == OP_T0SN_IO or op == OP_T1SN_IO:
+            if m == 0:
+                v = 0xF0 | flags
+            elif m == 2:
+                v = sp
+            else:
+                v = np.int64(io_read(regs, io, m, cycles))
+            bit = 1 if v & ((code >> 18) & 0xFF) else 0
+            if bit == (1 if op == OP_T1SN_IO else 0):
+                pc = (pc + 1) & PC_MASK
+                cyc = (code >> 28) & 3
+        elif op == OP_LDT16:
+            catch_up(regs, io, cycles)
+            t16 = regs[R_T16]
+            ram[m] = t16 & 0xFF
+            ram[m + 1] = t16 >> 8
+        elif op == OP_STT16:
+            catch_up(regs, io, cycles)
+            regs[R_T16] = ram[m] | np.int64(ram[m + 1]) << 8
+            next_ev = 0
+        # ---- system ----
+        elif op == OP_ENGINT:
+            gie = 1
+            next_ev = 0
+        elif op == OP_DISGINT:
+            gie = 0
+        elif op == OP_WDRESET:
+            catch_up(regs, io, cycles)
+            regs[R_WDT] = 0
+            next_ev = 0
+        elif op == OP_STOPSYS:
+            # run() returns right after stopsys, before the next boundary's pin changes
+            regs[R_MODE] = MODE_STOPSYS
+            cycles += cyc
+            if dbg is not None:
+                _count(regs, dbg[2], old, cyc)
+            status = ST_STOPSYS
+            break
+        elif op == OP_STOPEXE:
+            regs[R_MODE] = MODE_STOPEXE
+            next_ev = 0
+        elif op == OP_RESET:
+            catch_up(regs, io, cycles)
+            chip_reset(regs, io)
+            a = 0
+            pc = 0
+            flags = 0
+            sp = 0
+            gie = 0
+            next_ev = 0
+        elif op == OP_BREAK:
+            pc = old
+            status = ST_BREAKPOINT
+            break
+        else:
+            pc = old
+            status = ST_INVALID
+            break
+
+        cycles += cyc
+        if dbg is not None:
+            profile = dbg[2]
+            _count(regs, profile, old, cyc)
+            if hit >= 0:
+                regs[R_WATCH_INFO] = hit
+                regs[R_WATCH_PC] = old
+                status = ST_WATCHPOINT
+                break
+
+    regs[R_A] = a
+    regs[R_PC] = pc
+    regs[R_FLAGS] = flags
+    regs[R_SP] = sp
+    regs[R_GIE] = gie
+    regs[R_CYCLES] = cycles
+    regs[R_STACK_MAX] = smax
+    catch_up(regs, io, cycles)
+    return status
+
+
+# -- batch entry point -------------------------------------------------------------------
+
+
+@njit(cache=True)
+def power_on(ram, io, regs, clkmd_reset, padier_reset):
+    ram[:] = 0
+    io[:] = 0
+    regs[:] = 0
+    io[3] = clkmd_reset
+    io[13] = padier_reset
+
+
+@njit(cache=True)
+def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stack_checks):
+    """Run one program per row of `slot_words` (written at `slot_address` into a copy of
+    the predecoded `template`), each from power-on until stopsys or `max_cycles`.
+
+    Returns (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n])."""
+    n = slot_words.shape[0]
+    statuses = np.zeros(n, dtype=np.int64)
+    cycles = np.zeros(n, dtype=np.int64)
+    rams = np.zeros((n, 64), dtype=np.uint8)
+    stack_max = np.zeros(n, dtype=np.int64)
+    prog = template.copy()
+    ram = np.zeros(64, dtype=np.uint8)
+    io = np.zeros(32, dtype=np.uint8)
+    regs = np.zeros(32, dtype=np.int64)
+    sched = np.zeros((0, 3), dtype=np.int64)
+    for i in range(n):
+        for j in range(slot_words.shape[1]):
+            prog[(slot_address + j) & PC_MASK] = packed_table[slot_words[i, j] & 0x1FFF]
+        power_on(ram, io, regs, 0xF6, 0xF9)
+        statuses[i] = run(prog, ram, io, regs, sched, max_cycles, stack_checks, None)
+        cycles[i] = regs[R_CYCLES]
+        rams[i, :] = ram
+        stack_max[i] = regs[R_STACK_MAX]
+    return statuses, cycles, rams, stack_max

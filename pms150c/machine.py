@@ -1,0 +1,560 @@
+"""`Machine`: a PMS150C running an `Image`, the public face of the jitted core.
+
+The Machine owns the state arrays (see pms150c/state.py) and hands them to
+`pms150c.core.run`; everything here is bookkeeping around that call: breakpoints become
+BREAK words in a private copy of the predecoded ROM, errors coming back as status codes
+become exceptions, and `run()` without a limit runs in chunks so Ctrl-C stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, MutableSet
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import core
+from .device import IO_NAMES, IO_RESET, PA_PINS, RAM_BYTES, ROM_WORDS
+from .errors import InvalidOpcode, Pms150cError, StackOverflow
+from .image import Image
+from .peripherals.bus import set_clkmd
+from .peripherals.clock import system_clock
+from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
+from .state import (
+    MODE_NAMES,
+    R_A,
+    R_CLK_SINCE,
+    R_CYCLES,
+    R_FLAGS,
+    R_GIE,
+    R_MODE,
+    R_PC,
+    R_PIN_DRIVEN,
+    R_PIN_HOST,
+    R_PIN_IN,
+    R_RESETS,
+    R_SCHED_HEAD,
+    R_SP,
+    R_STACK_MAX,
+    R_T16,
+    R_T16_ACC,
+    R_TIME_BASE,
+    R_TM2_ACC,
+    R_TRACE_COUNT,
+    R_WATCH_INFO,
+    R_WATCH_PC,
+    R_WDT_ACC,
+    ST_BREAKPOINT,
+    ST_INVALID,
+    ST_LIMIT,
+    ST_STACK,
+    ST_STOPSYS,
+    ST_WATCHPOINT,
+    TIME_UNITS_PER_S,
+    new_regs,
+)
+
+IO_FLAG = IO_NAMES["flag"]
+IO_SP = IO_NAMES["sp"]
+IO_CLKMD = IO_NAMES["clkmd"]
+IO_PA = IO_NAMES["pa"]
+IO_PAPH = IO_NAMES["paph"]
+
+RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
+
+
+class PinError(Pms150cError, ValueError):
+    """A pin that port A does not have, or a level that is not 0/1/None."""
+
+
+class LabelError(Pms150cError, KeyError):
+    """A breakpoint named by a label the image does not define."""
+
+
+class StopKind(enum.Enum):
+    STOPSYS = "stopsys"
+    BREAKPOINT = "breakpoint"
+    WATCHPOINT = "watchpoint"
+    MAX_CYCLES = "max_cycles"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, eq=False)
+class StopReason:
+    """Why `Machine.run` returned. Compares equal to its kind: ``r == StopReason.STOPSYS``.
+
+    For a watchpoint, ``address`` is the RAM address (0..63) or 0x40 + the IO address,
+    ``access`` is ``"read"`` or ``"write"`` and ``instruction_pc`` the pc of the instruction
+    that made the access (``pc`` is already the next one).
+    """
+
+    kind: StopKind
+    pc: int
+    cycles: int
+    address: int | None = None
+    access: str | None = None
+    instruction_pc: int | None = None
+
+    STOPSYS = StopKind.STOPSYS
+    BREAKPOINT = StopKind.BREAKPOINT
+    WATCHPOINT = StopKind.WATCHPOINT
+    MAX_CYCLES = StopKind.MAX_CYCLES
+    INTERRUPTED = StopKind.INTERRUPTED
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StopKind):
+            return self.kind is other
+        if isinstance(other, StopReason):
+            return (self.kind, self.pc, self.cycles) == (other.kind, other.pc, other.cycles)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.pc, self.cycles))
+
+    def __repr__(self) -> str:
+        extra = f", address=0x{self.address:02x}, {self.access}" if self.address is not None else ""
+        return f"StopReason({self.kind.name}, pc=0x{self.pc:03x}, cycles={self.cycles}{extra})"
+
+
+class Flags:
+    """FLAG as named bits of a Machine: ``m.flags.c = 1``; ``int(m.flags)`` is 0..15."""
+
+    _BITS = {"z": 0, "c": 1, "ac": 2, "ov": 3}
+
+    def __init__(self, machine: Machine):
+        object.__setattr__(self, "_regs", machine._regs)
+
+    def __getattr__(self, name: str) -> int:
+        if name in Flags._BITS:
+            return int(self._regs[R_FLAGS] >> Flags._BITS[name] & 1)
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: int) -> None:
+        if name not in Flags._BITS:
+            raise AttributeError(f"FLAG has no bit {name!r}")
+        bit = 1 << Flags._BITS[name]
+        self._regs[R_FLAGS] = (self._regs[R_FLAGS] & ~bit) | (bit if value else 0)
+
+    def __int__(self) -> int:
+        return int(self._regs[R_FLAGS])
+
+    def __index__(self) -> int:
+        return int(self._regs[R_FLAGS])
+
+    def __eq__(self, other: object) -> bool:
+        return int(self) == other if isinstance(other, int) else NotImplemented
+
+    def __repr__(self) -> str:
+        return "Flags(" + " ".join(f"{n}={getattr(self, n)}" for n in Flags._BITS) + ")"
+
+
+class Breakpoints(MutableSet):
+    """Word addresses where `run()` stops before executing; labels are accepted on add."""
+
+    def __init__(self, machine: Machine):
+        self._machine = machine
+        self._pcs: set[int] = set()
+
+    def _resolve(self, where: int | str) -> int:
+        if isinstance(where, str):
+            image = self._machine.image
+            labels = getattr(image, "labels", {}) or {}
+            if where in labels:
+                return int(labels[where]) & (ROM_WORDS - 1)
+            if where in image.symbols:
+                return (int(image.symbols[where]) // 2) & (ROM_WORDS - 1)
+            raise LabelError(f"no label {where!r} in the image")
+        return int(where) & (ROM_WORDS - 1)
+
+    def __contains__(self, where: object) -> bool:
+        try:
+            return self._resolve(where) in self._pcs  # type: ignore[arg-type]
+        except LabelError:
+            return False
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted(self._pcs))
+
+    def __len__(self) -> int:
+        return len(self._pcs)
+
+    def add(self, where: int | str) -> None:
+        self._pcs.add(self._resolve(where))
+        self._machine._prog_dirty = True
+
+    def discard(self, where: int | str) -> None:
+        self._pcs.discard(self._resolve(where))
+        self._machine._prog_dirty = True
+
+    def __repr__(self) -> str:
+        return "Breakpoints({" + ", ".join(f"0x{pc:03x}" for pc in self) + "})"
+
+
+class Machine:
+    """A PMS150C with `image` in its ROM, at power-on.
+
+    ``stack_checks`` (default on) makes a push past RAM or a pop below 0 raise
+    `StackOverflow`; off, stack addresses wrap modulo 64 as the silicon would.
+    """
+
+    def __init__(self, image: Image, *, stack_checks: bool = True):
+        self.image = image
+        self.stack_checks = bool(stack_checks)
+        self.rom = np.array(image.words, dtype=np.uint16)
+        self.rom.flags.writeable = False
+        self._clean = core.predecode(self.rom)
+        self._prog = self._clean.copy()
+        self._prog_dirty = False
+        self._ram = np.zeros(RAM_BYTES, dtype=np.uint8)
+        self._io = np.zeros(32, dtype=np.uint8)
+        self._regs = new_regs()
+        self._schedule: list[tuple[int, int, int]] = []
+        self._sched = np.zeros((0, 3), dtype=np.int64)
+        self.breakpoints = Breakpoints(self)
+        self.watch = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
+        self.trace_buffer: np.ndarray | None = None
+        self.profile: np.ndarray | None = None
+        self._flags = Flags(self)
+        self.reset()
+
+    @classmethod
+    def from_asm(cls, path: str | Path, **options) -> Machine:
+        from .toolchain.assembler import assemble_file
+
+        return cls(assemble_file(path), **options)
+
+    @classmethod
+    def from_ihx(cls, path: str | Path, **options) -> Machine:
+        return cls(Image.from_ihx(Path(path)), **options)
+
+    # -- reset -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Power-on: registers, IO and RAM as docs/timing-model.md says; cycles = 0.
+
+        Pins the host drives stay driven (they are outside the chip); pending scheduled pin
+        changes are kept."""
+        driven, host = self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST]
+        self._ram[:] = 0
+        self._io[:] = 0
+        for addr, value in IO_RESET.items():
+            self._io[addr] = value
+        self._regs[:] = 0
+        self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
+        self._regs[R_PIN_IN] = input_level(self._regs, self._io)
+        self._set_schedule([(c, p, lv) for c, p, lv in self._schedule])
+
+    # -- registers ---------------------------------------------------------------------------
+
+    def _reg(slot: int, mask: int = -1, doc: str = ""):  # noqa: N805 - property factory
+        def get(self) -> int:
+            return int(self._regs[slot])
+
+        def put(self, value: int) -> None:
+            self._regs[slot] = int(value) & mask if mask >= 0 else int(value)
+
+        return property(get, put, doc=doc)
+
+    a = _reg(R_A, 0xFF, "The accumulator.")
+    pc = _reg(R_PC, 0x3FF, "The program counter (word address).")
+    sp = _reg(R_SP, 0xFF, "The stack pointer (IO 0x02).")
+    gie = _reg(R_GIE, 1, "Global interrupt enable (0/1).")
+    del _reg
+
+    @property
+    def flags(self) -> Flags:
+        """FLAG bits as attributes (z, c, ac, ov); assign an int 0..15 to set all four."""
+        return self._flags
+
+    @flags.setter
+    def flags(self, value: int) -> None:
+        self._regs[R_FLAGS] = int(value) & 0x0F
+
+    @property
+    def cycles(self) -> int:
+        """System cycles since power-on (never wraps)."""
+        return int(self._regs[R_CYCLES])
+
+    @property
+    def mode(self) -> str:
+        """``"running"``, ``"stopsys"`` or ``"stopexe"``."""
+        return MODE_NAMES[int(self._regs[R_MODE])]
+
+    @property
+    def ram(self) -> np.ndarray:
+        """The 64 bytes of RAM (a writable view)."""
+        return self._ram
+
+    @property
+    def stack_max(self) -> int:
+        """Highest SP reached by a push (call, pushaf, interrupt entry) since power-on."""
+        return int(self._regs[R_STACK_MAX])
+
+    @property
+    def resets(self) -> int:
+        """Watchdog time-outs and `reset` instructions so far."""
+        return int(self._regs[R_RESETS])
+
+    @property
+    def t16(self) -> int:
+        """The Timer16 counter."""
+        return int(self._regs[R_T16])
+
+    @t16.setter
+    def t16(self, value: int) -> None:
+        self._regs[R_T16] = int(value) & 0xFFFF
+
+    # -- IO ----------------------------------------------------------------------------------
+
+    def io_peek(self, addr: int | str) -> int:
+        """IO register as an instruction would read it, without side effects."""
+        addr = self._io_address(addr)
+        if addr == IO_FLAG:
+            return 0xF0 | int(self._regs[R_FLAGS])
+        if addr == IO_SP:
+            return int(self._regs[R_SP])
+        if addr == IO_PA:
+            return int(pa_read(self._regs, self._io))
+        return int(self._io[addr])
+
+    def io_poke(self, addr: int | str, value: int) -> None:
+        """Store a raw IO value: no prescaler resets, no pin edges (FLAG keeps bits 3..0)."""
+        addr = self._io_address(addr)
+        value = int(value) & 0xFF
+        if addr == IO_FLAG:
+            self._regs[R_FLAGS] = value & 0x0F
+        elif addr == IO_SP:
+            self._regs[R_SP] = value
+        elif addr == IO_CLKMD:
+            # keep the time bookkeeping right but leave the phase accumulators alone
+            accumulators = self._regs[[R_T16_ACC, R_TM2_ACC, R_WDT_ACC]]
+            set_clkmd(self._regs, self._io, value)
+            self._regs[[R_T16_ACC, R_TM2_ACC, R_WDT_ACC]] = accumulators
+        else:
+            self._io[addr] = value
+            if addr == IO_PAPH:
+                self._regs[R_PIN_IN] = input_level(self._regs, self._io)
+
+    @staticmethod
+    def _io_address(addr: int | str) -> int:
+        if isinstance(addr, str):
+            try:
+                return IO_NAMES[addr.lower()]
+            except KeyError:
+                raise Pms150cError(f"no IO register named {addr!r}") from None
+        return int(addr) & 0x1F
+
+    # -- pins --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_pin(pin: int, level) -> int:
+        if pin not in PA_PINS:
+            raise PinError(f"PA{pin} does not exist (pins: {PA_PINS})")
+        if level is None:
+            return -1
+        if level not in (0, 1, True, False):
+            raise PinError(f"pin level must be 0, 1 or None, not {level!r}")
+        return int(level)
+
+    def set_pin(self, pin: int, level: int | None) -> None:
+        """Drive input `pin` of port A to `level` now; None releases it to the pull-up."""
+        drive(self._regs, self._io, pin, self._check_pin(pin, level))
+
+    def schedule_pin(self, cycle: int, pin: int, level: int | None) -> None:
+        """Change `pin` at the first instruction boundary with ``cycles >= cycle``."""
+        level = self._check_pin(pin, level)
+        pending = [tuple(int(x) for x in row) for row in self._sched[self._regs[R_SCHED_HEAD] :]]
+        self._set_schedule(pending + [(int(cycle), pin, level)])
+
+    def _set_schedule(self, rows: list[tuple[int, int, int]]) -> None:
+        rows = sorted(rows, key=lambda r: r[0])  # stable: same cycle keeps call order
+        self._schedule = rows
+        self._sched = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        self._regs[R_SCHED_HEAD] = 0
+
+    @property
+    def pins(self) -> int:
+        """Port A levels as seen from outside (bit n = PAn; bits 1, 2 are 0)."""
+        return int(pin_levels(self._regs, self._io))
+
+    @property
+    def pin_directions(self) -> int:
+        """Bit n = 1 when PAn is an output (PAC, or the routed Timer2 output)."""
+        return int(pin_directions(self._io))
+
+    def pin(self, n: int) -> int:
+        return self.pins >> n & 1
+
+    # -- time --------------------------------------------------------------------------------
+
+    @property
+    def clock_hz(self) -> float:
+        """System clock frequency selected by CLKMD now."""
+        f_osc, divider = system_clock(int(self._io[IO_CLKMD]))
+        return f_osc / divider
+
+    @property
+    def time_s(self) -> float:
+        """Seconds since power-on, summed over the clock settings in force."""
+        f_osc, divider = system_clock(int(self._io[IO_CLKMD]))
+        units = TIME_UNITS_PER_S // f_osc * divider
+        total = int(self._regs[R_TIME_BASE]) + (self.cycles - int(self._regs[R_CLK_SINCE])) * units
+        return total / TIME_UNITS_PER_S
+
+    # -- debug hooks -------------------------------------------------------------------------
+
+    def watch_ram(self, address: int, *, read: bool = False, write: bool = True) -> None:
+        self.watch[address & 0x3F] = (1 if read else 0) | (2 if write else 0)
+
+    def watch_io(self, address: int | str, *, read: bool = False, write: bool = True) -> None:
+        self.watch[0x40 + self._io_address(address)] = (1 if read else 0) | (2 if write else 0)
+
+    def enable_trace(self, depth: int = 4096) -> None:
+        """Record (pc, word, a, flags, sp, cycles) before each instruction in a ring."""
+        self.trace_buffer = np.zeros((depth, 6), dtype=np.int64)
+        self._regs[R_TRACE_COUNT] = 0
+
+    def trace(self) -> np.ndarray:
+        """The recorded trace rows, oldest first."""
+        if self.trace_buffer is None:
+            return np.zeros((0, 6), dtype=np.int64)
+        n, depth = int(self._regs[R_TRACE_COUNT]), self.trace_buffer.shape[0]
+        if n <= depth:
+            return self.trace_buffer[:n].copy()
+        start = n % depth
+        return np.concatenate([self.trace_buffer[start:], self.trace_buffer[:start]])
+
+    def enable_profile(self) -> None:
+        """Count executions (row 0) and cycles (row 1) per pc in ``self.profile``."""
+        self.profile = np.zeros((2, ROM_WORDS), dtype=np.int64)
+
+    def _debug_hooks(self):
+        if self.trace_buffer is None and self.profile is None and not self.watch.any():
+            return None
+        trace = self.trace_buffer if self.trace_buffer is not None else np.zeros((0, 6), np.int64)
+        profile = self.profile if self.profile is not None else np.zeros((2, ROM_WORDS), np.int64)
+        return (self.watch, trace, profile, self.rom)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _program(self) -> np.ndarray:
+        if self._prog_dirty:
+            self._prog = self._clean.copy()
+            for pc in self.breakpoints:
+                self._prog[pc] = core.OP_BREAK
+            self._prog_dirty = False
+        return self._prog
+
+    def _call(self, prog: np.ndarray, end: int) -> int:
+        status = core.run(
+            prog,
+            self._ram,
+            self._io,
+            self._regs,
+            self._sched,
+            end,
+            self.stack_checks,
+            self._debug_hooks(),
+        )
+        if status == ST_INVALID:
+            raise InvalidOpcode(int(self.rom[self.pc]), self.pc, self.cycles)
+        if status == ST_STACK:
+            raise StackOverflow(self.sp, self.pc, self.cycles)
+        return status
+
+    def _reason(self, status: int) -> StopReason:
+        if status == ST_WATCHPOINT:
+            info = int(self._regs[R_WATCH_INFO])
+            return StopReason(
+                StopKind.WATCHPOINT,
+                self.pc,
+                self.cycles,
+                address=info & 0xFF,
+                access="read" if info >> 8 == 1 else "write",
+                instruction_pc=int(self._regs[R_WATCH_PC]),
+            )
+        kind = {
+            ST_STOPSYS: StopKind.STOPSYS,
+            ST_BREAKPOINT: StopKind.BREAKPOINT,
+            ST_LIMIT: StopKind.MAX_CYCLES,
+        }[status]
+        return StopReason(kind, self.pc, self.cycles)
+
+    def step(self) -> StopReason:
+        """One unit of progress: an instruction, an interrupt entry, or one cycle of stopexe
+        (breakpoints do not stop a step)."""
+        return self._reason(self._call(self._clean, self.cycles + 1))
+
+    def run(self, max_cycles: int | None = None) -> StopReason:
+        """Run until stopsys, a breakpoint or watchpoint, or `max_cycles` cycles have passed.
+
+        An instruction or interrupt entry that starts before the limit completes, so the
+        run may end up to one cycle past it. Without a limit the run goes on until the
+        program stops, in chunks, and Ctrl-C returns ``StopReason.INTERRUPTED`` with the
+        state intact. A run that starts on a breakpoint executes that instruction first.
+        """
+        if max_cycles is not None and max_cycles <= 0:
+            return StopReason(StopKind.MAX_CYCLES, self.pc, self.cycles)
+        end_total = None if max_cycles is None else self.cycles + int(max_cycles)
+        try:
+            if self.breakpoints and self.pc in self.breakpoints and self.mode == "running":
+                status = self._call(self._clean, self.cycles + 1)
+                if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
+                    return self._reason(status)
+            while True:
+                end = self.cycles + RUN_CHUNK_CYCLES
+                if end_total is not None:
+                    end = min(end, end_total)
+                status = self._call(self._program(), end)
+                if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
+                    return self._reason(status)
+        except KeyboardInterrupt:
+            return StopReason(StopKind.INTERRUPTED, self.pc, self.cycles)
+
+    def run_batch(
+        self, slot_address: int, slot_words: np.ndarray, max_cycles: int
+    ) -> dict[str, np.ndarray]:
+        """Run the image once per row of `slot_words`, each row written into ROM at word
+        `slot_address`, each run from power-on until stopsys or `max_cycles`, all in one
+        jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
+        ``stack_max``. The Machine's own state is not touched."""
+        words = np.ascontiguousarray(slot_words, dtype=np.int64)
+        if words.ndim != 2:
+            raise Pms150cError("slot_words must be a 2-D array [runs, words]")
+        if slot_address < 0 or slot_address + words.shape[1] > ROM_WORDS:
+            raise Pms150cError("the slot does not fit in ROM")
+        status, cycles, ram, stack_max = core.run_batch(
+            self._clean, core.PACKED, int(slot_address), words, int(max_cycles), self.stack_checks
+        )
+        if (status == ST_INVALID).any() or (status == ST_STACK).any():
+            i = int(np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))[0])
+            raise Pms150cError(f"batch run {i} stopped with an error after {cycles[i]} cycles")
+        names = np.array(["max_cycles", "stopsys"])[(status == ST_STOPSYS).astype(int)]
+        return {"status": names, "cycles": cycles, "ram": ram, "stack_max": stack_max}
+
+    # -- observation -------------------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """The observable state as docs/timing-model.md defines it (compared with ==)."""
+        return {
+            "a": self.a,
+            "pc": self.pc,
+            "sp": self.sp,
+            "flags": int(self._regs[R_FLAGS]),
+            "gie": self.gie,
+            "cycles": self.cycles,
+            "mode": self.mode,
+            "ram": bytes(self._ram),
+            "io": bytes(self.io_peek(i) for i in range(32)),
+            "t16": self.t16,
+            "pins": self.pins,
+            "resets": self.resets,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Machine(pc=0x{self.pc:03x}, a=0x{self.a:02x}, sp=0x{self.sp:02x}, "
+            f"flags={int(self.flags):04b}, cycles={self.cycles}, {self.mode})"
+        )

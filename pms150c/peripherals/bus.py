@@ -1,0 +1,183 @@
+"""The IO bus between the CPU and the peripherals: side effects of IO reads and writes,
+catching peripherals up to the present, chip reset, and the next-event prediction.
+
+FLAG (0x00) and SP (0x02) are CPU registers kept in the core's locals; the core handles
+them itself and never calls these functions for them.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ..device import IO_NAMES, IO_RESET
+from ..state import (
+    MODE_RUNNING,
+    R_A,
+    R_CLK_SINCE,
+    R_FLAGS,
+    R_GIE,
+    R_MODE,
+    R_PC,
+    R_PIN_IN,
+    R_RESETS,
+    R_SCHED_HEAD,
+    R_SP,
+    R_SYNC,
+    R_T16,
+    R_T16_ACC,
+    R_T16_PRE,
+    R_TIME_BASE,
+    R_TM2_ACC,
+    R_TM2_OUT,
+    R_TM2_PRE,
+    R_WDT,
+    R_WDT_ACC,
+)
+from .clock import time_units_per_cycle
+from .port import drive, input_changed, input_level, pa_read
+from .timers import (
+    advance,
+    t16_event_cycles,
+    tm2_event_cycles,
+    wdt_event_cycles,
+)
+
+IO_CLKMD = IO_NAMES["clkmd"]
+IO_INTEN = IO_NAMES["inten"]
+IO_INTRQ = IO_NAMES["intrq"]
+IO_T16M = IO_NAMES["t16m"]
+IO_TM2B = IO_NAMES["tm2b"]
+IO_INTEGS = IO_NAMES["integs"]
+IO_PADIER = IO_NAMES["padier"]
+IO_PA = IO_NAMES["pa"]
+IO_PAPH = IO_NAMES["paph"]
+IO_TM2S = IO_NAMES["tm2s"]
+IO_MISC = IO_NAMES["misc"]
+IO_TM2C = IO_NAMES["tm2c"]
+IO_TM2CT = IO_NAMES["tm2ct"]
+CLKMD_RESET = IO_RESET[IO_CLKMD]
+PADIER_RESET = IO_RESET[IO_PADIER]
+
+# Registers whose value at read time depends on peripheral progress.
+READ_SYNC = (1 << IO_INTRQ) | (1 << IO_PA) | (1 << IO_TM2CT)
+# Registers whose write changes peripheral timing: catch up before, re-plan after.
+WRITE_SYNC = (
+    (1 << IO_CLKMD)
+    | (1 << IO_INTRQ)
+    | (1 << IO_T16M)
+    | (1 << IO_TM2B)
+    | (1 << IO_INTEGS)
+    | (1 << IO_PAPH)
+    | (1 << IO_TM2S)
+    | (1 << IO_MISC)
+    | (1 << IO_TM2C)
+    | (1 << IO_TM2CT)
+)
+# Writes that only need the core to re-plan (an interrupt may have become pending).
+WRITE_REPLAN = WRITE_SYNC | (1 << IO_INTEN)
+
+
+@njit(cache=True)
+def set_clkmd(regs, io, value):
+    """Switch the system clock at the present sync time (time bookkeeping, accumulators)."""
+    t = regs[R_SYNC]
+    regs[R_TIME_BASE] += (t - regs[R_CLK_SINCE]) * time_units_per_cycle(io[IO_CLKMD])
+    regs[R_CLK_SINCE] = t
+    io[IO_CLKMD] = value
+    regs[R_T16_ACC] = 0
+    regs[R_TM2_ACC] = 0
+    regs[R_WDT_ACC] = 0
+
+
+@njit(cache=True)
+def chip_reset(regs, io):
+    """Watchdog or `reset` instruction: power-on state except RAM, time and pins."""
+    set_clkmd(regs, io, CLKMD_RESET)
+    for i in range(io.size):
+        io[i] = 0
+    io[IO_CLKMD] = CLKMD_RESET
+    io[IO_PADIER] = PADIER_RESET
+    for slot in (R_A, R_PC, R_FLAGS, R_SP, R_GIE, R_T16, R_T16_PRE, R_TM2_PRE, R_TM2_OUT, R_WDT):
+        regs[slot] = 0
+    regs[R_MODE] = MODE_RUNNING
+    regs[R_RESETS] += 1
+    regs[R_PIN_IN] = input_level(regs, io)  # pull-ups off: no edge effects
+
+
+@njit(cache=True)
+def catch_up(regs, io, to):
+    """Advance the peripherals to cycle `to`; a watchdog time-out on the way resets the chip
+    at the exact cycle, and the peripherals go on from the reset state."""
+    while True:
+        n = to - regs[R_SYNC]
+        if n <= 0:
+            return
+        e = wdt_event_cycles(regs, io)
+        if 0 <= e <= n:
+            advance(regs, io, e)
+            chip_reset(regs, io)
+        else:
+            advance(regs, io, n)
+            return
+
+
+@njit(cache=True)
+def io_read(regs, io, addr, t):
+    """Value of IO register `addr` (not FLAG/SP) read by an instruction at cycle `t`."""
+    if (READ_SYNC >> addr) & 1:
+        catch_up(regs, io, t)
+        if addr == IO_PA:
+            return pa_read(regs, io)
+    return io[addr]
+
+
+@njit(cache=True)
+def io_write(regs, io, addr, value, t):
+    """Write IO register `addr` (not FLAG/SP) at cycle `t`; True if the core must re-plan."""
+    value &= 0xFF
+    if (WRITE_SYNC >> addr) & 1:
+        catch_up(regs, io, t)
+        if addr == IO_CLKMD:
+            set_clkmd(regs, io, value)
+        else:
+            io[addr] = value
+        if addr == IO_T16M:
+            regs[R_T16_PRE] = 0
+        elif addr == IO_TM2S:
+            regs[R_TM2_PRE] = 0
+        elif addr == IO_TM2C:
+            regs[R_TM2_PRE] = 0
+            regs[R_TM2_OUT] = 0
+        elif addr == IO_PAPH:
+            input_changed(regs, io, False)
+        return True
+    io[addr] = value
+    return (WRITE_REPLAN >> addr) & 1 == 1
+
+
+@njit(cache=True)
+def apply_schedule(regs, io, sched, t):
+    """Apply the host's pin changes due at or before cycle `t`."""
+    h = regs[R_SCHED_HEAD]
+    while h < sched.shape[0] and sched[h, 0] <= t:
+        drive(regs, io, sched[h, 1], sched[h, 2])
+        h += 1
+    regs[R_SCHED_HEAD] = h
+
+
+@njit(cache=True)
+def next_event(regs, io, sched, end, any_request):
+    """Earliest cycle (absolute) at which something observable happens, at most `end`."""
+    t = regs[R_SYNC]
+    nxt = end
+    for e in (
+        t16_event_cycles(regs, io, any_request),
+        tm2_event_cycles(regs, io, any_request),
+        wdt_event_cycles(regs, io),
+    ):
+        if e >= 0 and t + e < nxt:
+            nxt = t + e
+    h = regs[R_SCHED_HEAD]
+    if h < sched.shape[0] and sched[h, 0] < nxt:
+        nxt = max(sched[h, 0], t + 1)
+    return nxt

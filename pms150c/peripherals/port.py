@@ -1,0 +1,114 @@
+"""Port A: host-driven inputs, the output latch, pull-ups and the Timer2 pin override.
+
+The *input level* of a pin is what the host drives, or the pull-up (PAPH) when the host
+leaves it floating. The *pin level* seen from outside is the Timer2 output when routed to
+the pin, else the PA latch when PAC makes it an output, else the input level. Edges of the
+input level drive the PA0 interrupt, the pin clock sources of the timers and the wake-up.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ..device import IO_NAMES, PA_PIN_MASK
+from ..state import (
+    MODE_RUNNING,
+    MODE_STOPSYS,
+    R_MODE,
+    R_PIN_DRIVEN,
+    R_PIN_HOST,
+    R_PIN_IN,
+)
+from .timers import INT_PA0, request, t16_count, tm2_count, tm2_level
+
+IO_INTEGS = IO_NAMES["integs"]
+IO_PADIER = IO_NAMES["padier"]
+IO_PA = IO_NAMES["pa"]
+IO_PAC = IO_NAMES["pac"]
+IO_PAPH = IO_NAMES["paph"]
+IO_T16M = IO_NAMES["t16m"]
+IO_TM2C = IO_NAMES["tm2c"]
+
+
+@njit(cache=True)
+def input_level(regs, io):
+    driven = regs[R_PIN_DRIVEN]
+    return ((regs[R_PIN_HOST] & driven) | (io[IO_PAPH] & ~driven)) & PA_PIN_MASK
+
+
+@njit(cache=True)
+def tm2_pin_bit(io):
+    route = (io[IO_TM2C] >> 2) & 3
+    if route == 2:
+        return 0x08
+    if route == 3:
+        return 0x10
+    return 0
+
+
+@njit(cache=True)
+def pin_levels(regs, io):
+    pac = io[IO_PAC]
+    level = (regs[R_PIN_IN] & ~pac) | (io[IO_PA] & pac)
+    bit = tm2_pin_bit(io)
+    if bit:
+        level = (level & ~bit) | (bit if tm2_level(regs, io) else 0)
+    return level & PA_PIN_MASK
+
+
+@njit(cache=True)
+def pin_directions(io):
+    return (io[IO_PAC] | tm2_pin_bit(io)) & PA_PIN_MASK
+
+
+@njit(cache=True)
+def pa_read(regs, io):
+    return pin_levels(regs, io) | (io[IO_PA] & 0x06)
+
+
+@njit(cache=True)
+def input_changed(regs, io, by_host):
+    """Recompute the input level and apply the effects of its edges."""
+    new = input_level(regs, io)
+    old = regs[R_PIN_IN]
+    diff = new ^ old
+    if diff == 0:
+        return
+    regs[R_PIN_IN] = new
+    if by_host and diff & ~io[IO_PAC] & io[IO_PADIER] & PA_PIN_MASK:
+        regs[R_MODE] = MODE_RUNNING  # a pin change wakes stopsys and stopexe
+    timers_run = regs[R_MODE] != MODE_STOPSYS  # no timer counts in power-down
+    if diff & 1:
+        rising = new & 1
+        if io[IO_PADIER] & 1:
+            edge = io[IO_INTEGS] & 3
+            if edge == 0 or (edge == 1 and rising) or (edge == 2 and not rising):
+                request(regs, io, INT_PA0)
+        t16_sel = (io[IO_T16M] >> 5) & 7
+        if timers_run and t16_sel == 7 and not rising:
+            t16_count(regs, io, 1)
+        tm2_sel = (io[IO_TM2C] >> 4) & 15
+        if timers_run and ((tm2_sel == 8 and rising) or (tm2_sel == 9 and not rising)):
+            tm2_count(regs, io, 1)
+    if diff & 0x10 and timers_run:
+        rising = (new >> 4) & 1
+        if (io[IO_T16M] >> 5) & 7 == 3 and not rising:
+            t16_count(regs, io, 1)
+        tm2_sel = (io[IO_TM2C] >> 4) & 15
+        if (tm2_sel == 12 and rising) or (tm2_sel == 13 and not rising):
+            tm2_count(regs, io, 1)
+
+
+@njit(cache=True)
+def drive(regs, io, pin, level):
+    """The host drives `pin` to `level` (0/1), or releases it (level < 0)."""
+    bit = 1 << pin
+    if level < 0:
+        regs[R_PIN_DRIVEN] &= ~bit
+    else:
+        regs[R_PIN_DRIVEN] |= bit
+        if level:
+            regs[R_PIN_HOST] |= bit
+        else:
+            regs[R_PIN_HOST] &= ~bit
+    input_changed(regs, io, True)

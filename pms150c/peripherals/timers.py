@@ -1,0 +1,238 @@
+"""Timer16, Timer2 (period and PWM) and the watchdog, advanced by whole numbers of ticks.
+
+Each `*_count` applies source ticks arithmetically (no loop over ticks); each
+`*_event_cycles` says how many system cycles from now the next *observable* event happens,
+i.e. an INTRQ bit going 0 -> 1 or the watchdog time-out, or -1 when there is none. A request
+bit that is already set cannot change again, so while the CPU runs a timer whose INTRQ bit is
+set schedules nothing (a program that never clears INTRQ pays nothing for its timers); in
+stopexe every request wakes the CPU, so there ``any_request`` asks for the next one anyway.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ..device import IO_NAMES
+from ..state import (
+    MODE_RUNNING,
+    MODE_STOPEXE,
+    R_MODE,
+    R_SYNC,
+    R_T16,
+    R_T16_ACC,
+    R_T16_PRE,
+    R_TM2_ACC,
+    R_TM2_OUT,
+    R_TM2_PRE,
+    R_WDT,
+    R_WDT_ACC,
+)
+from .clock import SRC_CLK, SRC_IHRC, SRC_ILRC, cycles_for_ticks, rate, ticks_after
+
+IO_CLKMD = IO_NAMES["clkmd"]
+IO_INTRQ = IO_NAMES["intrq"]
+IO_T16M = IO_NAMES["t16m"]
+IO_TM2B = IO_NAMES["tm2b"]
+IO_INTEGS = IO_NAMES["integs"]
+IO_TM2S = IO_NAMES["tm2s"]
+IO_MISC = IO_NAMES["misc"]
+IO_TM2C = IO_NAMES["tm2c"]
+IO_TM2CT = IO_NAMES["tm2ct"]
+
+INT_PA0 = 0x01
+INT_T16 = 0x04
+INT_TM2 = 0x40
+
+
+@njit(cache=True)
+def request(regs, io, bit):
+    """Set an INTRQ bit; any request (even of a bit already set) wakes a CPU in stopexe."""
+    io[IO_INTRQ] |= bit
+    if regs[R_MODE] == MODE_STOPEXE:
+        regs[R_MODE] = MODE_RUNNING
+
+
+# -- Timer16 -----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def t16_time_source(t16m):
+    """SRC_* of a time-driven T16M clock selection, -1 for stopped or pin-driven."""
+    sel = (t16m >> 5) & 7
+    if sel == 1:
+        return SRC_CLK
+    if sel == 4:
+        return SRC_IHRC
+    if sel == 6:
+        return SRC_ILRC
+    return -1
+
+
+@njit(cache=True)
+def _t16_edge_geometry(io):
+    """(period, residue): the selected bit makes its edge when the counter reaches a value
+    congruent to `residue` modulo `period` (the 0xFFFF -> 0 wrap included)."""
+    t16m = io[IO_T16M]
+    b = 8 + (t16m & 7)
+    period = 1 << (b + 1)
+    residue = (1 << b) if io[IO_INTEGS] & 0x10 == 0 else 0
+    return period, residue
+
+
+@njit(cache=True)
+def t16_count(regs, io, ticks):
+    prescale = 1 << (2 * ((io[IO_T16M] >> 3) & 3))
+    total = regs[R_T16_PRE] + ticks
+    inc = total // prescale
+    regs[R_T16_PRE] = total - inc * prescale
+    if inc:
+        cnt = regs[R_T16]
+        period, residue = _t16_edge_geometry(io)
+        if (cnt + inc - residue) // period != (cnt - residue) // period:
+            request(regs, io, INT_T16)
+        regs[R_T16] = (cnt + inc) & 0xFFFF
+
+
+@njit(cache=True)
+def t16_event_cycles(regs, io, any_request):
+    if io[IO_INTRQ] & INT_T16 and not any_request:
+        return -1
+    source = t16_time_source(io[IO_T16M])
+    if source < 0:
+        return -1
+    prescale = 1 << (2 * ((io[IO_T16M] >> 3) & 3))
+    cnt = regs[R_T16]
+    period, residue = _t16_edge_geometry(io)
+    increments = 1 + (residue - cnt - 1) % period
+    ticks = increments * prescale - regs[R_T16_PRE]
+    n_num, d_den = rate(io[IO_CLKMD], source)
+    return cycles_for_ticks(regs[R_T16_ACC], n_num, d_den, ticks)
+
+
+# -- Timer2 ------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def tm2_time_source(tm2c):
+    sel = (tm2c >> 4) & 15
+    if sel == 1:
+        return SRC_CLK
+    if sel == 2:
+        return SRC_IHRC
+    if sel == 4:
+        return SRC_ILRC
+    return -1
+
+
+@njit(cache=True)
+def tm2_divider(io):
+    """Source ticks per count: prescaler S1 times scaler S2 + 1."""
+    tm2s = io[IO_TM2S]
+    return (1 << (2 * ((tm2s >> 5) & 3))) * ((tm2s & 31) + 1)
+
+
+@njit(cache=True)
+def _tm2_counts_to_request(io):
+    """Counts until the next INTRQ.6: the PWM wrap or the period-mode match."""
+    ct = io[IO_TM2CT]
+    if io[IO_TM2C] & 2:
+        mask = 0x3F if io[IO_TM2S] & 0x80 else 0xFF
+        return (mask + 1) - (ct & mask)
+    return ((io[IO_TM2B] - ct) & 0xFF) + 1
+
+
+@njit(cache=True)
+def tm2_count(regs, io, ticks):
+    divider = tm2_divider(io)
+    total = regs[R_TM2_PRE] + ticks
+    n = total // divider
+    regs[R_TM2_PRE] = total - n * divider
+    if n == 0:
+        return
+    ct = io[IO_TM2CT]
+    first = _tm2_counts_to_request(io)
+    if io[IO_TM2C] & 2:
+        mask = 0x3F if io[IO_TM2S] & 0x80 else 0xFF
+        io[IO_TM2CT] = (ct + n) & mask
+        if n >= first:
+            request(regs, io, INT_TM2)
+    else:
+        bound = io[IO_TM2B]
+        if n < first:
+            io[IO_TM2CT] = (ct + n) & 0xFF
+        else:
+            after = n - first  # counts after the first match
+            matches = 1 + after // (bound + 1)
+            io[IO_TM2CT] = after % (bound + 1)
+            regs[R_TM2_OUT] ^= matches & 1
+            request(regs, io, INT_TM2)
+
+
+@njit(cache=True)
+def tm2_event_cycles(regs, io, any_request):
+    if io[IO_INTRQ] & INT_TM2 and not any_request:
+        return -1
+    source = tm2_time_source(io[IO_TM2C])
+    if source < 0:
+        return -1
+    ticks = _tm2_counts_to_request(io) * tm2_divider(io) - regs[R_TM2_PRE]
+    n_num, d_den = rate(io[IO_CLKMD], source)
+    return cycles_for_ticks(regs[R_TM2_ACC], n_num, d_den, ticks)
+
+
+@njit(cache=True)
+def tm2_level(regs, io):
+    """Timer2 output level (after TM2C.0 inversion)."""
+    tm2c = io[IO_TM2C]
+    if tm2c & 2:
+        level = 1 if io[IO_TM2CT] <= io[IO_TM2B] else 0
+    else:
+        level = regs[R_TM2_OUT] & 1
+    return level ^ (tm2c & 1)
+
+
+# -- Watchdog ----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def wdt_enabled(io):
+    return io[IO_CLKMD] & 6 == 6
+
+
+@njit(cache=True)
+def wdt_timeout(io):
+    return 8192 << (0, 1, 3, 5)[io[IO_MISC] & 3]
+
+
+@njit(cache=True)
+def wdt_event_cycles(regs, io):
+    if not wdt_enabled(io):
+        return -1
+    ticks = max(wdt_timeout(io) - regs[R_WDT], 1)
+    n_num, d_den = rate(io[IO_CLKMD], SRC_ILRC)
+    return cycles_for_ticks(regs[R_WDT_ACC], n_num, d_den, ticks)
+
+
+# -- advancing all of them ---------------------------------------------------------------
+
+
+@njit(cache=True)
+def advance(regs, io, cycles):
+    """Advance every time-driven peripheral by `cycles` system cycles (no time-out check:
+    the caller splits the interval at the watchdog's time-out)."""
+    clkmd = io[IO_CLKMD]
+    source = t16_time_source(io[IO_T16M])
+    if source >= 0:
+        n_num, d_den = rate(clkmd, source)
+        ticks, regs[R_T16_ACC] = ticks_after(regs[R_T16_ACC], n_num, d_den, cycles)
+        t16_count(regs, io, ticks)
+    source = tm2_time_source(io[IO_TM2C])
+    if source >= 0:
+        n_num, d_den = rate(clkmd, source)
+        ticks, regs[R_TM2_ACC] = ticks_after(regs[R_TM2_ACC], n_num, d_den, cycles)
+        tm2_count(regs, io, ticks)
+    if wdt_enabled(io):
+        n_num, d_den = rate(clkmd, SRC_ILRC)
+        ticks, regs[R_WDT_ACC] = ticks_after(regs[R_WDT_ACC], n_num, d_den, cycles)
+        regs[R_WDT] += ticks
+    regs[R_SYNC] += cycles
