@@ -492,9 +492,15 @@ class Assembler:
         old = rom.get(address)
         if old is not None:
             first = old[1].where
+            hint = ""
+            if old[1].area.absolute != item.area.absolute:
+                hint = (
+                    " (relocatable areas start at byte 0 as with sdldpdk; put the code in "
+                    "an (ABS) area after an .org, or pass bases=)"
+                )
             raise item.where.error(
                 f"overlaps word 0x{address // 2:03x} already written at "
-                f"{first.filename}:{first.line}",
+                f"{first.filename}:{first.line}{hint}",
                 item.column,
             )
         rom[address] = (byte, item)
