@@ -68,6 +68,7 @@ from .state import (
     R_PC,
     R_SP,
     R_STACK_MAX,
+    R_SYNC,
     R_T16,
     R_TRACE_COUNT,
     R_WATCH_INFO,
@@ -707,8 +708,11 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             next_ev = 0
         elif op == OP_STOPSYS:
             # run() returns right after stopsys, before the next boundary's pin changes
+            # no clock runs in power-down, not even during stopsys's own cycle
+            catch_up(regs, io, cycles)
             regs[R_MODE] = MODE_STOPSYS
             cycles += cyc
+            regs[R_SYNC] = cycles
             if dbg is not None:
                 _count(regs, dbg[2], old, cyc)
             status = ST_STOPSYS

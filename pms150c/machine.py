@@ -482,10 +482,10 @@ class Machine:
         }[status]
         return StopReason(kind, self.pc, self.cycles)
 
-    def step(self) -> StopReason:
-        """One unit of progress: an instruction, an interrupt entry, or one cycle of stopexe
-        (breakpoints do not stop a step)."""
-        return self._reason(self._call(self._clean, self.cycles + 1))
+    def step(self) -> None:
+        """One unit of progress: an instruction, an interrupt entry, or one cycle of stopexe;
+        nothing in stopsys. Breakpoints and watchpoints do not stop a step."""
+        self._call(self._clean, self.cycles + 1)
 
     def run(self, max_cycles: int | None = None) -> StopReason:
         """Run until stopsys, a breakpoint or watchpoint, or `max_cycles` cycles have passed.
