@@ -11,6 +11,7 @@ both interpreters and require identical ``snapshot()`` dicts.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable
 
@@ -27,16 +28,7 @@ from .device import (
     RAM_BYTES,
 )
 from .errors import InvalidOpcode, StackOverflow
-
-try:  # the Machine's StopReason, so both interpreters answer run() with the same values
-    from .machine import StopReason
-except ImportError:  # pragma: no cover - only while the core is being written
-    from enum import Enum
-
-    class StopReason(Enum):  # type: ignore[no-redef]
-        MAX_CYCLES = "max_cycles"
-        STOPSYS = "stopsys"
-
+from .machine import StopKind, StopReason
 
 FLAG = IO_NAMES["flag"]
 SP = IO_NAMES["sp"]
@@ -135,17 +127,8 @@ class ReferenceMachine:
         self._host: list[int | None] = [None] * 8  # levels the host drives; None = undriven
         self._schedule: list[tuple[int, int, int, int | None]] = []  # (cycle, seq, pin, level)
         self._seq = 0
-        self._decoded = [self._decode(w) for w in self.rom]
+        self._decoded = [_decode(w) for w in self.rom]
         self._reset_chip()
-
-    # -- decoding ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _decode(word: int):
-        instr = isa.lookup(word)
-        if instr is None:
-            return None
-        return instr, SEMANTICS[instr.op], instr.decode(word)
 
     # -- reset ----------------------------------------------------------------------------------
 
@@ -377,9 +360,13 @@ class ReferenceMachine:
         """Advance every peripheral by one system cycle."""
         if self.mode == STOPSYS:
             return
-        self._tick_t16()
-        self._tick_tm2()
-        self._tick_watchdog()
+        io = self.io
+        if io[T16M] & 0xE0:  # not stopped
+            self._tick_t16()
+        if io[TM2C] & 0xF0:  # not off
+            self._tick_tm2()
+        if io[CLKMD] & 0x06 == 0x06:  # watchdog and ILRC enabled
+            self._tick_watchdog()
 
     def _request(self, bit: int) -> None:
         """A peripheral raises an interrupt request; any request wakes `stopexe`."""
@@ -396,14 +383,21 @@ class ReferenceMachine:
     def _t16_source_ticks(self, ticks: int) -> None:
         prescale = _PRESCALE[self.io[T16M] >> 3 & 3]
         counts, self._t16_prescale = divmod(self._t16_prescale + ticks, prescale)
+        if counts == 0:
+            return
+        # The counter steps through old+1 .. old+counts (one cycle can hold hundreds of IHRC
+        # ticks). The selected bit b rises at each value = 2**b (mod 2**(b+1)) and falls at
+        # each value = 0 (mod 2**(b+1)); count those values in the range instead of stepping.
         bit = 8 + (self.io[T16M] & 7)
-        falling = self.io[INTEGS] >> 4 & 1
-        for _ in range(counts):
-            old = self.t16
-            self.t16 = (old + 1) & 0xFFFF
-            was, now = old >> bit & 1, self.t16 >> bit & 1
-            if (not falling and (was, now) == (0, 1)) or (falling and (was, now) == (1, 0)):
-                self._request(IRQ_T16)
+        period, half = 1 << (bit + 1), 1 << bit
+        old, new = self.t16, self.t16 + counts
+        if self.io[INTEGS] & 0x10:  # falling edge
+            edges = new // period - old // period
+        else:
+            edges = (new - half) // period - (old - half) // period
+        self.t16 = new & 0xFFFF
+        if edges:
+            self._request(IRQ_T16)
 
     def _tick_tm2(self) -> None:
         source = _TM2_SOURCES.get(self.io[TM2C] >> 4)
@@ -434,9 +428,6 @@ class ReferenceMachine:
             self.io[TM2CT] = (ct + 1) & 0xFF
 
     def _tick_watchdog(self) -> None:
-        clkmd = self.io[CLKMD]
-        if not (clkmd & 0x02 and clkmd & 0x04):
-            return
         ticks, self._wdt_phase = self._clock_ticks(ILRC, self._wdt_phase)
         self._wdt_count += ticks
         if self._wdt_count >= _WATCHDOG_PERIOD[self.io[MISC] & 3]:
@@ -481,7 +472,8 @@ class ReferenceMachine:
 
         Scheduled pin changes due at this boundary are applied first.
         """
-        self._apply_due_pins()
+        if self._schedule:
+            self._apply_due_pins()
         if self.mode == STOPSYS:
             return
         if self.mode == STOPEXE:
@@ -497,8 +489,8 @@ class ReferenceMachine:
         while limit is None or self.cycles < limit:
             self.step()
             if self.mode == STOPSYS:
-                return StopReason.STOPSYS
-        return StopReason.MAX_CYCLES
+                return StopReason(StopKind.STOPSYS, self.pc, self.cycles)
+        return StopReason(StopKind.MAX_CYCLES, self.pc, self.cycles)
 
     # -- observation ------------------------------------------------------------------------------
 
@@ -517,6 +509,15 @@ class ReferenceMachine:
             "pins": self._pin_levels() & 0xF9,
             "resets": self.resets,
         }
+
+
+@functools.cache
+def _decode(word: int):
+    """(instruction form, handler, operands) of a ROM word, or None if it is not one."""
+    instr = isa.lookup(word)
+    if instr is None:
+        return None
+    return instr, SEMANTICS[instr.op], instr.decode(word)
 
 
 # -- instruction semantics, keyed by the ISA table's op name --------------------------------------

@@ -205,7 +205,7 @@ def test_taken_skip_costs_two_cycles_and_skips_one_word(op, operands, setup):
 def test_delay_loop_takes_3n_plus_1_cycles():
     """pdk13-reference.md 6.3, N = 200: 601 cycles to the word after the loop."""
     m = machine(("MOV_A_K", 200), ("MOV_M_A", 0x20), ("DZSN_M", 0x20), ("GOTO", 2), ("STOPSYS",))
-    assert m.run() is StopReason.STOPSYS
+    assert m.run() == StopReason.STOPSYS
     assert m.cycles == 3 * 200 + 1 + 1  # + the stopsys
 
 
@@ -236,7 +236,7 @@ def test_nested_calls_store_little_endian_return_addresses_and_return():
     m.step()
     assert m.sp == 0x34
     assert bytes(m.ram[0x30:0x34]) == bytes([0x01, 0x00, 0x06, 0x01])
-    assert m.run() is StopReason.STOPSYS
+    assert m.run() == StopReason.STOPSYS
     assert (m.a, m.sp, m.pc, m.cycles) == (0x77, 0x30, 0x002, 2 + 2 + 2 + 2 + 1)
 
 
@@ -322,7 +322,7 @@ def test_t16_interrupt_enters_at_the_first_boundary_after_the_bit_rises():
     )
     m.io_poke(CLKMD, 0xF4)
     m.io_poke(SP, 0x20)
-    assert m.run(10_000) is StopReason.STOPSYS
+    assert m.run(10_000) == StopReason.STOPSYS
     assert m.cycles == 258 + 2 + 1
     assert m.io_peek(INTRQ) == 0x04 and m.gie == 0
     assert bytes(m.ram[0x20:0x22]) == bytes([6, 0]) and m.sp == 0x22
@@ -403,12 +403,12 @@ def test_tm2_period_mode_toggles_and_requests_at_each_match():
 
 def test_stopsys_halts_time_and_a_pin_change_wakes_it():
     m = machine(("STOPSYS",), ("INC_M", 0x20), ("STOPSYS",))
-    assert m.run(1000) is StopReason.STOPSYS
+    assert m.run(1000) == StopReason.STOPSYS
     assert (m.cycles, m.mode) == (1, "stopsys")
-    assert m.run(1000) is StopReason.STOPSYS and m.cycles == 1
+    assert m.run(1000) == StopReason.STOPSYS and m.cycles == 1
     m.set_pin(0, 1)  # PA0: input, PADIER.0 = 1 after reset
     assert m.mode == "running"
-    assert m.run(1000) is StopReason.STOPSYS
+    assert m.run(1000) == StopReason.STOPSYS
     assert (m.ram[0x20], m.cycles) == (1, 3)
 
 
@@ -423,7 +423,7 @@ def test_pin_without_digital_input_does_not_wake():
 def test_stopexe_wakes_on_scheduled_pin_at_its_cycle():
     m = machine(("MOV_A_K", 0xF4), ("MOV_IO_A", CLKMD), ("STOPEXE",), ("INC_M", 0x20), ("STOPSYS",))
     m.schedule_pin(100, 4, 1)
-    assert m.run(1000) is StopReason.STOPSYS
+    assert m.run(1000) == StopReason.STOPSYS
     assert (m.ram[0x20], m.cycles) == (1, 102)
 
 
@@ -435,7 +435,7 @@ def test_pa0_edge_sets_intrq_and_enters_the_interrupt():
     m.io_poke(SP, 0x30)
     m.set_pin(0, 1)
     m.schedule_pin(40, 0, 0)
-    assert m.run(1000) is StopReason.STOPSYS
+    assert m.run(1000) == StopReason.STOPSYS
     # goto loop boundaries: 3, 5, ..., 41 is the first >= 40; entry 2 cycles; stopsys 1
     assert m.cycles == 41 + 2 + 1 and m.io_peek(INTRQ) == 0x01
 

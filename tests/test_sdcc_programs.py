@@ -65,7 +65,7 @@ class Run:
     def __init__(self, firmware: Firmware):
         self.symbols = firmware.symbols
         reference = ReferenceMachine(firmware.image)
-        assert reference.run(MAX_CYCLES) is StopReason.STOPSYS
+        assert reference.run(MAX_CYCLES) == StopReason.STOPSYS
         self.snapshot = reference.snapshot()
         if Machine is not None:
             fast = Machine(firmware.image)
