@@ -20,7 +20,10 @@ class AssemblerError(Pms150cError):
         self.line = line
         self.column = column
         self.text = text
-        quoted = f" in '{text.strip()}'" if text.strip() else ""
+        shown = text.strip()
+        if len(shown) > 72:  # a runaway line (10,000 parentheses) stays readable
+            shown = shown[:69] + "..."
+        quoted = f" in '{shown}'" if shown else ""
         super().__init__(f"{filename}:{line}:{column}: error: {reason}{quoted}")
 
 

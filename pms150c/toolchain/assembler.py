@@ -342,7 +342,7 @@ class Assembler:
 
         value = expr.evaluate(resolve, where).value
         if not low <= value <= high:
-            raise where.error(f"value 0x{value:x} out of range", expr.column)
+            raise where.error(f"value {value:#x} out of range", expr.column)
         return value
 
     def _advance(self, count: int) -> None:
@@ -376,6 +376,8 @@ class Assembler:
         if tokens[i].kind == "eol":
             return operands
         while True:
+            if tokens[i].kind == "eol":
+                raise where.error("operand expected after ','", tokens[i].column)
             tok, nxt = tokens[i], tokens[i + 1]
             single = nxt.kind == "eol" or (nxt.kind == "op" and nxt.text == ",")
             if tok.kind == "name" and single and tok.text in ("a", "af"):
@@ -599,6 +601,10 @@ class Assembler:
                 sym.value = sym.expr.evaluate(
                     lambda tok: self._resolve(tok, sym.scope, sym.where), sym.where
                 )
+            except RecursionError:  # thousands of constants each defined by the next
+                raise sym.where.error(
+                    f"'{sym.name}' depends on too long a chain of constants", sym.column
+                ) from None
             finally:
                 sym.busy = False
         return sym.value

@@ -64,6 +64,9 @@ def _collect(node: tuple, found: list[Token]) -> None:
             _collect(child, found)
 
 
+MAX_EXPRESSION_TOKENS = 200
+
+
 class Parser:
     """Reads expressions from a token list starting at `pos`."""
 
@@ -78,6 +81,7 @@ class Parser:
 
     def expression(self) -> Expr:
         column = self.token.column
+        self.start = self.pos
         return Expr(self._binary(1), column)
 
     def _binary(self, level: int) -> tuple:
@@ -93,6 +97,10 @@ class Parser:
 
     def _unary(self) -> tuple:
         tok = self.token
+        if self.pos - self.start > MAX_EXPRESSION_TOKENS:  # parse and evaluate recurse per token
+            raise self.where.error(
+                f"expression longer than {MAX_EXPRESSION_TOKENS} tokens", tok.column
+            )
         if tok.kind == "op" and tok.text in _UNARY:
             self.pos += 1
             return ("un", tok, self._unary())
