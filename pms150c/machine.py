@@ -79,6 +79,7 @@ class StopKind(enum.Enum):
     WATCHPOINT = "watchpoint"
     MAX_CYCLES = "max_cycles"
     INTERRUPTED = "interrupted"
+    CONDITION = "condition"
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,12 +97,14 @@ class StopReason:
     address: int | None = None
     access: str | None = None
     instruction_pc: int | None = None
+    condition: object = None  # the predicate of a `break_when` stop
 
     STOPSYS = StopKind.STOPSYS
     BREAKPOINT = StopKind.BREAKPOINT
     WATCHPOINT = StopKind.WATCHPOINT
     MAX_CYCLES = StopKind.MAX_CYCLES
     INTERRUPTED = StopKind.INTERRUPTED
+    CONDITION = StopKind.CONDITION
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, StopKind):
@@ -213,9 +216,12 @@ class Machine:
         self._schedule: list[tuple[int, int, int]] = []
         self._sched = np.zeros((0, 3), dtype=np.int64)
         self.breakpoints = Breakpoints(self)
-        self.watch = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
+        self.watch_mask = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
+        self._watch_values: dict[int, int] = {}  # watch slot -> byte value (pms150c/debug)
+        self._conditions: list = []  # break_when predicates (pms150c/debug)
         self.trace_buffer: np.ndarray | None = None
-        self.profile: np.ndarray | None = None
+        self.profile_counts: np.ndarray | None = None
+        self._profile_start = 0
         self._flags = Flags(self)
         self.reset()
 
@@ -406,10 +412,10 @@ class Machine:
     # -- debug hooks -------------------------------------------------------------------------
 
     def watch_ram(self, address: int, *, read: bool = False, write: bool = True) -> None:
-        self.watch[address & 0x3F] = (1 if read else 0) | (2 if write else 0)
+        self.watch_mask[address & 0x3F] = (1 if read else 0) | (2 if write else 0)
 
     def watch_io(self, address: int | str, *, read: bool = False, write: bool = True) -> None:
-        self.watch[0x40 + self._io_address(address)] = (1 if read else 0) | (2 if write else 0)
+        self.watch_mask[0x40 + self._io_address(address)] = (1 if read else 0) | (2 if write else 0)
 
     def enable_trace(self, depth: int = 4096) -> None:
         """Record (pc, word, a, flags, sp, cycles) before each instruction in a ring."""
@@ -417,25 +423,61 @@ class Machine:
         self._regs[R_TRACE_COUNT] = 0
 
     def trace(self) -> np.ndarray:
-        """The recorded trace rows, oldest first."""
+        """The recorded trace, oldest first, as a structured array (pms150c/debug/trace.py)."""
+        from .debug.trace import as_records
+
         if self.trace_buffer is None:
-            return np.zeros((0, 6), dtype=np.int64)
+            return as_records(np.zeros((0, 6), dtype=np.int64))
         n, depth = int(self._regs[R_TRACE_COUNT]), self.trace_buffer.shape[0]
         if n <= depth:
-            return self.trace_buffer[:n].copy()
+            return as_records(self.trace_buffer[:n])
         start = n % depth
-        return np.concatenate([self.trace_buffer[start:], self.trace_buffer[:start]])
+        return as_records(np.concatenate([self.trace_buffer[start:], self.trace_buffer[:start]]))
 
     def enable_profile(self) -> None:
-        """Count executions (row 0) and cycles (row 1) per pc in ``self.profile``."""
-        self.profile = np.zeros((2, ROM_WORDS), dtype=np.int64)
+        """Count executions (row 0) and cycles (row 1) per pc in ``self.profile_counts``."""
+        self.profile_counts = np.zeros((2, ROM_WORDS), dtype=np.int64)
+        self._profile_start = self.cycles
+
+    def profile(self):
+        """Cycles per source line and label since `enable_profile` (pms150c/debug/profile.py)."""
+        from .debug.profile import Profile
+
+        return Profile.from_machine(self)
+
+    def watch(
+        self,
+        address: int | str,
+        *,
+        read: bool = False,
+        write: bool = True,
+        io: bool = False,
+        value: int | None = None,
+    ) -> None:
+        """Stop right after an instruction reads/writes RAM `address` (IO with ``io=True``
+        or an IO name); with `value`, only when the byte then holds that value."""
+        from .debug.conditions import add_watch
+
+        add_watch(self, address, read=read, write=write, io=io, value=value)
+
+    def unwatch(self, address: int | str, *, io: bool = False) -> None:
+        from .debug.conditions import remove_watch
+
+        remove_watch(self, address, io=io)
+
+    def break_when(self, predicate) -> None:
+        """Stop after the first instruction after which ``predicate(machine)`` is true
+        (checked after every instruction: the slow path)."""
+        self._conditions.append(predicate)
 
     def _debug_hooks(self):
-        if self.trace_buffer is None and self.profile is None and not self.watch.any():
+        if self.trace_buffer is None and self.profile_counts is None and not self.watch_mask.any():
             return None
         trace = self.trace_buffer if self.trace_buffer is not None else np.zeros((0, 6), np.int64)
-        profile = self.profile if self.profile is not None else np.zeros((2, ROM_WORDS), np.int64)
-        return (self.watch, trace, profile, self.rom)
+        profile = self.profile_counts
+        if profile is None:
+            profile = np.zeros((2, ROM_WORDS), np.int64)
+        return (self.watch_mask, trace, profile, self.rom)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -495,6 +537,10 @@ class Machine:
         program stops, in chunks, and Ctrl-C returns ``StopReason.INTERRUPTED`` with the
         state intact. A run that starts on a breakpoint executes that instruction first.
         """
+        if self._watch_values or self._conditions:
+            from .debug.conditions import run_with_conditions
+
+            return run_with_conditions(self, max_cycles)
         if max_cycles is not None and max_cycles <= 0:
             return StopReason(StopKind.MAX_CYCLES, self.pc, self.cycles)
         end_total = None if max_cycles is None else self.cycles + int(max_cycles)

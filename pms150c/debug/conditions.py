@@ -1,0 +1,132 @@
+"""Stops the core cannot decide alone: watchpoints with a value, predicate breakpoints.
+
+The core stops after every access to a watched address; a watchpoint with a value is
+the same core watch plus a check here of the byte right after the access, and the run goes
+on when it does not match. A predicate breakpoint (`Machine.break_when`) is a Python
+function of the Machine, so the run goes one instruction at a time and asks it after
+each one: about a microsecond of core time plus the predicate's own cost per
+instruction, against ~0.02 us on the fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..device import IO_NAMES, RAM_BYTES
+from ..errors import Pms150cError
+from ..state import ST_STOPSYS, ST_WATCHPOINT, WATCH_READ, WATCH_WRITE
+
+
+class WatchError(Pms150cError, ValueError):
+    """A watchpoint on an address or with a value the chip does not have."""
+
+
+def watch_slot(address: int | str, io: bool) -> int:
+    """Index into the core's watch mask: RAM 0..63, IO 64..95 (names accepted for IO)."""
+    if isinstance(address, str):
+        name = address.lower()
+        if name not in IO_NAMES:
+            raise WatchError(f"no IO register named {address!r}")
+        return 0x40 + IO_NAMES[name]
+    address = int(address)
+    limit = 32 if io else RAM_BYTES
+    if not 0 <= address < limit:
+        kind = "IO" if io else "RAM"
+        raise WatchError(f"{kind} address 0x{address:x} is outside 0..0x{limit - 1:x}")
+    return address + (0x40 if io else 0)
+
+
+def add_watch(
+    machine, address: int | str, *, read: bool, write: bool, io: bool, value: int | None
+) -> int:
+    """Set the core's watch bits for `address` and remember the value condition."""
+    slot = watch_slot(address, io or isinstance(address, str))
+    if value is not None and not 0 <= int(value) <= 0xFF:
+        raise WatchError(f"watch value {value!r} is not a byte")
+    if not (read or write):
+        raise WatchError("a watchpoint needs read=True, write=True or both")
+    machine.watch_mask[slot] = (WATCH_READ if read else 0) | (WATCH_WRITE if write else 0)
+    if value is None:
+        machine._watch_values.pop(slot, None)
+    else:
+        machine._watch_values[slot] = int(value)
+    return slot
+
+
+def remove_watch(machine, address: int | str, *, io: bool = False) -> None:
+    slot = watch_slot(address, io or isinstance(address, str))
+    machine.watch_mask[slot] = 0
+    machine._watch_values.pop(slot, None)
+
+
+def _byte_at(machine, slot: int) -> int:
+    return int(machine.ram[slot]) if slot < 0x40 else machine.io_peek(slot - 0x40)
+
+
+def _wanted(machine, reason) -> bool:
+    """Whether a watchpoint stop satisfies the watched byte's value condition."""
+    value = machine._watch_values.get(reason.address)
+    return value is None or _byte_at(machine, reason.address) == value
+
+
+def run_with_conditions(machine, max_cycles: int | None):
+    """`Machine.run` when value watchpoints or predicates are set (same contract)."""
+    from ..machine import StopKind, StopReason
+
+    if max_cycles is not None and max_cycles <= 0:
+        return StopReason(StopKind.MAX_CYCLES, machine.pc, machine.cycles)
+    end = None if max_cycles is None else machine.cycles + int(max_cycles)
+    try:
+        if machine._conditions:
+            return _run_stepping(machine, end)
+        return _run_filtered(machine, end)
+    except KeyboardInterrupt:
+        return StopReason(StopKind.INTERRUPTED, machine.pc, machine.cycles)
+
+
+def _run_filtered(machine, end: int | None):
+    from ..machine import StopKind, StopReason
+
+    values = machine._watch_values
+    while True:
+        machine._watch_values = {}  # the plain run below must not come back here
+        try:
+            reason = machine.run(None if end is None else end - machine.cycles)
+        finally:
+            machine._watch_values = values
+        if reason != StopKind.WATCHPOINT or _wanted(machine, reason):
+            return reason
+        if end is not None and machine.cycles >= end:
+            return StopReason(StopKind.MAX_CYCLES, machine.pc, machine.cycles)
+        # a plain run starting on a breakpoint would execute it: stop here instead
+        if machine.mode == "running" and machine.pc in machine.breakpoints:
+            return StopReason(StopKind.BREAKPOINT, machine.pc, machine.cycles)
+
+
+def _run_stepping(machine, end: int | None):
+    from ..machine import StopKind, StopReason
+
+    conditions: list[Callable] = list(machine._conditions)
+    breakpoints = set(machine.breakpoints)
+    first = True
+    while True:
+        if end is not None and machine.cycles >= end:
+            return StopReason(StopKind.MAX_CYCLES, machine.pc, machine.cycles)
+        if not first and machine.pc in breakpoints and machine.mode == "running":
+            return StopReason(StopKind.BREAKPOINT, machine.pc, machine.cycles)
+        first = False
+        before = machine.cycles
+        status = machine._call(machine._clean, before + 1)
+        if status == ST_STOPSYS:
+            return machine._reason(status)
+        if status == ST_WATCHPOINT:
+            reason = machine._reason(status)
+            if _wanted(machine, reason):
+                return reason
+        for predicate in conditions:
+            if predicate(machine):
+                return StopReason(
+                    StopKind.CONDITION, machine.pc, machine.cycles, condition=predicate
+                )
+        if machine.cycles == before and machine.mode == "stopsys":
+            return StopReason(StopKind.STOPSYS, machine.pc, machine.cycles)
