@@ -84,7 +84,12 @@ class Image:
                 text = Path(text_or_path).read_text(encoding="ascii", errors="replace")
             except OSError as exc:
                 raise HexError(f"cannot read '{text_or_path}': {exc.strerror}") from None
-        words, written = parse_ihx(text)
+            try:
+                words, written = parse_ihx(text)
+            except HexError as exc:  # name the file, as the assembler does
+                raise HexError(f"{text_or_path}: {exc}") from None
+        else:
+            words, written = parse_ihx(text)
         words[~written] = BLANK_WORD
         return cls(words, written=written)
 
