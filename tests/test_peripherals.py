@@ -1,0 +1,314 @@
+"""Timers, interrupts, watchdog, sleep and port A on the fast core, at exact cycles computed
+on paper from docs/timing-model.md (the comments show the arithmetic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pms150c import assemble
+from pms150c.machine import Machine, StopReason
+
+NOPS = "\tnop\n" * 900
+
+
+def machine(body: str, **options) -> Machine:
+    return Machine(assemble("\t.area CODE (ABS)\n\t.org 0\n" + body), **options)
+
+
+T16_ISR_PROGRAM = """
+    goto main               ; cycles 0-1
+    .org 0x20               ; word 0x010
+isr:
+    inc 0x20
+    set0.io 0x05, #2        ; acknowledge T16
+    reti
+main:
+    mov a, #0x30            ; 2
+    mov.io 0x02, a          ; 3   SP = 0x30
+    mov a, #0x04            ; 4
+    mov.io 0x04, a          ; 5   INTEN = T16
+    mov a, #{integs}        ; 6
+    mov.io 0x0C, a          ; 7   INTEGS (bit 4: falling edge)
+    engint                  ; 8
+    mov a, #0x20            ; 9
+    mov.io 0x06, a          ; 10  T16M = CLK, /1, bit 8: first count in cycle 10
+loop:
+    goto loop               ; 11, 13, 15, ... (boundaries at odd cycles)
+"""
+
+
+def test_t16_interrupt_is_taken_at_the_exact_cycle():
+    m = machine(T16_ISR_PROGRAM.format(integs=0))
+    m.breakpoints.add("isr")
+    # bit 8 rises when the counter reaches 0x100: after the count of cycle 10 + 255, i.e.
+    # visible at cycle 266. The first boundary at or after it is 267 (gotos at odd cycles);
+    # the entry takes 2 cycles, so the ISR's first instruction starts at 269.
+    assert m.run(10_000) == StopReason.BREAKPOINT
+    assert (m.pc, m.cycles, m.gie) == (0x010, 269, 0)
+    assert m.t16 == 269 - 10
+    loop = m.image.labels["loop"]
+    assert bytes(m.ram[0x30:0x32]) == bytes([loop & 0xFF, loop >> 8])
+    # ISR: inc 1 + set0.io 1 + reti 2 -> back at 273 (odd again). The next rising edge of
+    # bit 8 is at 0x300: visible at 10 + 0x300 = 778, boundary 779, ISR at 781.
+    assert m.run(10_000) == StopReason.BREAKPOINT
+    assert (m.cycles, int(m.ram[0x20])) == (781, 1)
+
+
+def test_t16_falling_edge_interrupt():
+    m = machine(T16_ISR_PROGRAM.format(integs=0x10))
+    m.breakpoints.add("isr")
+    # bit 8 falls when the counter reaches 0x200: visible at 10 + 512 = 522, boundary 523,
+    # ISR at 525.
+    assert m.run(10_000) == StopReason.BREAKPOINT
+    assert m.cycles == 525
+
+
+def test_ldt16_reads_the_exact_count_with_two_ihrc_ticks_per_cycle():
+    m = machine(
+        """
+        mov a, #0x34
+        mov.io 0x03, a      ; 1: system clock IHRC/2 = 8 MHz
+        mov a, #0x80
+        mov.io 0x06, a      ; 3: T16 counts IHRC (16 MHz) = 2 ticks per system cycle
+        """
+        + "\tnop\n" * 10
+        + """
+        ldt16 0x10          ; 14: the ticks of cycles 3..13 = 11 cycles * 2 = 22
+        stopsys
+        """
+    )
+    assert m.run() == StopReason.STOPSYS
+    assert int(m.ram[0x10]) | int(m.ram[0x11]) << 8 == 22
+    assert m.clock_hz == 8_000_000
+
+
+def test_stopexe_is_woken_by_t16_at_the_exact_cycle():
+    m = machine(
+        """
+        mov a, #0x20
+        mov.io 0x06, a      ; 1: T16 from CLK, first count in cycle 1
+        stopexe             ; 2
+    after:
+        inc 0x20            ; bit 8 rises at 1 + 256 = 257: the CPU wakes and runs this
+        stopsys
+        """
+    )
+    m.breakpoints.add("after")
+    assert m.run(100_000) == StopReason.BREAKPOINT
+    assert (m.cycles, m.mode, m.t16) == (257, "running", 256)
+    assert m.io_peek(0x05) & 0x04  # the request stays pending (INTEN = 0, no interrupt)
+
+
+def test_stopexe_without_events_sleeps_until_the_limit():
+    m = machine("stopexe\n inc 0x20\n")
+    assert m.run(1000) == StopReason.MAX_CYCLES
+    assert (m.cycles, m.mode, int(m.ram[0x20])) == (1000, "stopexe", 0)
+    m.schedule_pin(1500, 0, 1)  # PA0: input, PADIER.0 = 1 after reset -> wakes at 1500
+    m.breakpoints.add(1)
+    assert m.run(10_000) == StopReason.BREAKPOINT
+    assert (m.cycles, m.mode) == (1500, "running")
+
+
+def test_pa0_interrupt_from_a_scheduled_rising_edge():
+    m = machine(
+        """
+        goto main           ; 0-1
+        .org 0x20
+    isr:
+        inc 0x20
+        set0.io 0x05, #0    ; acknowledge PA0
+        reti
+    main:
+        mov a, #0x30
+        mov.io 0x02, a      ; 2, 3
+        mov a, #0x01
+        mov.io 0x04, a      ; 4, 5  INTEN.0 (PA0)
+        mov a, #0x01
+        mov.io 0x0C, a      ; 6, 7  INTEGS: rising edge only
+        engint              ; 8
+    loop:
+        goto loop           ; 9, 11, ...
+        """
+    )
+    m.schedule_pin(100, 0, 1)  # applied at the first boundary >= 100: 101
+    m.schedule_pin(300, 0, 0)  # a falling edge: no request
+    m.breakpoints.add("isr")
+    assert m.run(10_000) == StopReason.BREAKPOINT
+    assert m.cycles == 101 + 2
+    assert m.run(1000) == StopReason.MAX_CYCLES
+    assert int(m.ram[0x20]) == 1
+    assert m.pins & 1 == 0  # the falling edge did happen
+
+
+def test_watchdog_resets_at_the_exact_cycle_and_keeps_ram():
+    # After power-on CLKMD = 0xF6: system clock = ILRC, watchdog on, one ILRC tick per
+    # cycle; MISC = 0: time-out at 8192 ticks, reached in cycle 8191.
+    m = machine(
+        """
+        inc 0x20            ; 0, and again after every reset
+    loop:
+        goto loop           ; 1, 3, ..., 8189, 8191
+        """
+    )
+    m.run(8191)
+    assert (m.cycles, m.resets, m.pc) == (8191, 0, 1)
+    m.step()  # the goto at 8191: the reset happens in its first cycle
+    assert (m.cycles, m.resets, m.pc, int(m.ram[0x20])) == (8193, 1, 0, 1)
+    m.step()
+    assert int(m.ram[0x20]) == 2
+    # the count restarted with the tick of cycle 8192: next time-out in cycle 16383.
+    # After the reset: inc at 8193, gotos at even cycles 8194, ..., 16380, 16382.
+    m.run(16382 - m.cycles)
+    assert (m.cycles, m.resets) == (16382, 1)
+    m.step()
+    assert (m.cycles, m.resets, m.pc) == (16384, 2, 0)
+
+
+def test_wdreset_keeps_the_watchdog_quiet():
+    m = machine("loop:\n wdreset\n goto loop\n")
+    m.run(100_000)
+    assert m.resets == 0
+
+
+def test_watchdog_period_follows_misc():
+    m = machine("mov a, #1\n mov.io 0x1B, a\nloop:\n goto loop\n")  # MISC = 1: 16384 ticks
+    m.run(16380)
+    assert m.resets == 0
+    m.run(10)
+    assert m.resets == 1
+
+
+def _sample_pin(m: Machine, pin: int, cycles: int) -> list[int]:
+    levels = []
+    for _ in range(cycles):
+        levels.append(m.pins >> pin & 1)
+        m.step()
+    return levels
+
+
+def _runs(levels: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for level in levels:
+        if runs and runs[-1][0] == level:
+            runs[-1] = (level, runs[-1][1] + 1)
+        else:
+            runs.append((level, 1))
+    return runs
+
+
+def test_tm2_pwm_duty_measured_on_the_pin():
+    m = machine(
+        """
+        mov a, #63
+        mov.io 0x09, a      ; TM2B = 63: duty (63 + 1) / 256 = 25 %
+        mov a, #0x1A
+        mov.io 0x1C, a      ; 3: TM2C = CLK source, output on PA3, PWM, not inverted
+        """
+        + NOPS
+    )
+    m.run(4)
+    assert m.pin_directions & 0x08
+    levels = _sample_pin(m, 3, 3 * 256)  # every cycle from 4 on: three whole periods
+    assert sum(levels) == 3 * 64
+    # at cycle 4 TM2CT = 1 (count of cycle 3); high while TM2CT <= 63: cycles 4..65 (62)
+    runs = _runs(levels)
+    assert runs[0] == (1, 63)
+    assert runs[1:6] == [(0, 192), (1, 64), (0, 192), (1, 64), (0, 192)]
+    assert m.io_peek(0x05) & 0x40  # a wrap requested the TM2 interrupt
+
+
+def test_tm2_period_mode_toggles_every_bound_plus_one_counts():
+    m = machine(
+        """
+        mov a, #9
+        mov.io 0x09, a      ; TM2B = 9: match every 10 counts
+        mov a, #0x19
+        mov.io 0x1C, a      ; 3: CLK, PA3, period mode, inverted output
+        """
+        + NOPS
+    )
+    m.run(4)
+    levels = _sample_pin(m, 3, 200)
+    runs = _runs(levels)
+    # inverted: starts high. Counts in cycles 3..11 take TM2CT to 9; the count of cycle 12
+    # finds TM2CT == TM2B, clears it and toggles: visible at 13, so the first run is 4..12
+    # (9 samples) and every later half period is 10 counts.
+    assert runs[0] == (1, 9)
+    assert all(length == 10 for _, length in runs[1:-1])
+    assert [level for level, _ in runs[:4]] == [1, 0, 1, 0]
+
+
+def test_tm2_prescaler_and_scaler_divide_the_count_clock():
+    m = machine(
+        """
+        mov a, #0xFF
+        mov.io 0x09, a      ; TM2B = 255: no match in this test
+        mov a, #0x22        ; TM2S: prescaler /4 (01), scaler S2 = 2 -> 12 cycles per count
+        mov.io 0x17, a
+        mov a, #0x10
+        mov.io 0x1C, a      ; 5: CLK, no output, period mode
+        """
+        + NOPS
+    )
+    m.run(126)  # ticks of cycles 5..125: 121 ticks = 10 counts and 1 tick
+    assert (m.cycles, m.io_peek(0x1D)) == (126, 10)
+
+
+def test_stopsys_halts_and_a_pin_change_wakes_it():
+    m = machine(
+        """
+        stopsys             ; 0
+        inc 0x20            ; 1, after the wake-up
+        stopsys
+        """
+    )
+    assert m.run() == StopReason.STOPSYS
+    assert (m.cycles, m.mode) == (1, "stopsys")
+    assert m.run(1000) == StopReason.STOPSYS  # nothing runs, no time passes
+    assert (m.cycles, int(m.ram[0x20])) == (1, 0)
+    m.set_pin(7, 1)  # PA7: input, PADIER.7 = 1 after reset
+    assert m.mode == "running"
+    assert m.run() == StopReason.STOPSYS
+    assert (m.cycles, int(m.ram[0x20])) == (3, 1)
+
+
+def test_stopsys_is_not_woken_by_a_pin_with_its_wake_up_disabled():
+    m = machine("mov a, #0\n mov.io 0x0D, a\n stopsys\n inc 0x20\n")
+    assert m.run() == StopReason.STOPSYS
+    m.set_pin(0, 1)
+    assert m.mode == "stopsys"
+    assert m.io_peek(0x05) & 1 == 0  # PADIER.0 = 0: no PA0 request either
+
+
+def test_port_a_levels_latch_direction_and_pull_up():
+    m = machine(
+        """
+        mov a, #0x88
+        mov.io 0x11, a      ; PAC: PA7, PA3 outputs
+        mov a, #0x8E
+        mov.io 0x10, a      ; PA latch = 1000 1110
+        mov a, #0x10
+        mov.io 0x12, a      ; PAPH: pull-up on PA4
+        mov.io a, 0x10      ; read PA
+        stopsys
+        """
+    )
+    m.set_pin(0, 1)
+    m.run()
+    # outputs PA7 = 1, PA3 = 1; PA4 floating with pull-up = 1; PA0 driven 1; PA5/6 = 0;
+    # bits 1, 2 read the latch (1, 1)
+    assert m.a == 0x80 | 0x08 | 0x10 | 0x01 | 0x06
+    assert m.pins == 0x99
+    assert m.pin_directions == 0x88
+    m.set_pin(4, 0)  # the host overrides the pull-up
+    assert m.pins == 0x89
+
+
+def test_clock_switch_sets_clock_and_time():
+    m = machine("mov a, #0x34\n mov.io 0x03, a\nloop:\n goto loop\n")
+    assert m.clock_hz == 59_000
+    m.run(1001)
+    # cycle 0 ran at ILRC (59 kHz); from the write at cycle 1 on, IHRC/2 = 8 MHz
+    assert m.cycles == 1002
+    assert m.clock_hz == 8_000_000
+    assert m.time_s == pytest.approx(1 / 59_000 + 1001 / 8_000_000, rel=1e-12)
