@@ -1,0 +1,162 @@
+"""Firmware-author checks: stack high-water mark, reads of never-written RAM, SP leaving RAM.
+
+The uninitialised-read check rides on the core's watch mask: every RAM byte not yet
+written is watched for reads and writes, so the run stops only at the first touches of
+each byte (a few hundred stops at most, whatever the run's length). At each stop the
+instruction's full RAM access set is worked out here from the instruction table's access
+classes, so an instruction touching several bytes (idxm, call, ldt16) is judged whole.
+Real RAM powers up with unknown contents; the simulator's zeros would hide such a read.
+
+Not seen: bytes written by interrupt entry (the core does not report them), so `reti`'s
+own pops are not judged; a later ordinary read of those stack bytes may be reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import core
+from ..device import IO_NAMES, RAM_BYTES
+from ..errors import StackOverflow
+from ..state import WATCH_READ, WATCH_WRITE
+
+SP_SLOT = 0x40 + IO_NAMES["sp"]
+OP_RETI = core.OP_RETI
+
+
+@dataclass(frozen=True)
+class UninitialisedRead:
+    pc: int
+    address: int
+    cycles: int
+
+    def __str__(self) -> str:
+        return (
+            f"pc 0x{self.pc:03x} reads RAM 0x{self.address:02x}, never written "
+            f"(cycle {self.cycles})"
+        )
+
+
+@dataclass(frozen=True)
+class StackProblem:
+    pc: int
+    sp: int
+    cycles: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"pc 0x{self.pc:03x}: {self.what} (SP 0x{self.sp:02x}, cycle {self.cycles})"
+
+
+@dataclass
+class CheckReport:
+    stop: object  # the StopReason, or the StackOverflow that ended the run
+    cycles: int
+    stack_max: int
+    uninitialised_reads: list[UninitialisedRead] = field(default_factory=list)
+    stack_problems: list[StackProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.uninitialised_reads and not self.stack_problems
+
+    def __str__(self) -> str:
+        lines = [
+            f"run: {self.stop} after {self.cycles} cycles",
+            f"stack high-water: SP reached 0x{self.stack_max:02x}",
+        ]
+        lines += [f"uninitialised read: {r}" for r in self.uninitialised_reads]
+        lines += [f"stack: {p}" for p in self.stack_problems]
+        if self.ok:
+            lines.append("no problems found")
+        return "\n".join(lines)
+
+
+def ram_accesses(word: int, ram: np.ndarray, sp_after: int) -> tuple[set[int], set[int]]:
+    """(bytes read, bytes written) by the instruction `word`, given RAM and SP after it."""
+    packed = int(core.PACKED[int(word) & 0x1FFF])
+    op, m = packed & 0xFF, (packed >> 8) & 0x3FF
+    acc = int(core.ACCESS[op]) if op < len(core.ACCESS) else 0
+    reads: set[int] = set()
+    writes: set[int] = set()
+    if acc & core.ACC_RAM_R:
+        reads.add(m & 0x3F)
+    if acc & core.ACC_RAM_W:
+        writes.add(m & 0x3F)
+    if acc & core.ACC_WORD_R:
+        reads |= {m & 0x3F, (m + 1) & 0x3F}
+    if acc & core.ACC_WORD_W:
+        writes |= {m & 0x3F, (m + 1) & 0x3F}
+    if acc & core.ACC_IND_R:
+        reads |= {m & 0x3F, int(ram[m & 0x3F]) & 0x3F}
+    if acc & core.ACC_IND_W:
+        reads.add(m & 0x3F)
+        writes.add(int(ram[m & 0x3F]) & 0x3F)
+    if acc & core.ACC_PUSH:
+        writes |= {(sp_after - 2) & 0x3F, (sp_after - 1) & 0x3F}
+    if acc & core.ACC_POP and op != OP_RETI:
+        reads |= {sp_after & 0x3F, (sp_after + 1) & 0x3F}
+    return reads, writes
+
+
+def check_firmware(machine, max_cycles: int) -> CheckReport:
+    """Run `machine` up to `max_cycles` (or stopsys) watching for firmware mistakes.
+
+    Breakpoints and the machine's own watchpoints are suspended during the run."""
+    from ..machine import StopKind
+
+    saved_mask = machine.watch_mask.copy()
+    saved_values, saved_conditions = machine._watch_values, machine._conditions
+    saved_breakpoints = set(machine.breakpoints)
+    written = np.zeros(RAM_BYTES, dtype=bool)
+    reported = np.zeros(RAM_BYTES, dtype=bool)
+    report = CheckReport(stop=None, cycles=0, stack_max=0)
+    mask = machine.watch_mask
+    mask[:] = 0
+    mask[:RAM_BYTES] = WATCH_READ | WATCH_WRITE
+    mask[SP_SLOT] = WATCH_WRITE
+    machine._watch_values, machine._conditions = {}, []
+    machine.breakpoints.clear()
+    end = machine.cycles + int(max_cycles)
+    try:
+        while True:
+            try:
+                reason = machine.run(end - machine.cycles)
+            except StackOverflow as exc:
+                report.stack_problems.append(
+                    StackProblem(exc.pc, exc.sp, exc.cycles, "a push or pop would leave RAM")
+                )
+                report.stop = exc
+                break
+            if reason != StopKind.WATCHPOINT:
+                report.stop = reason
+                break
+            pc = reason.instruction_pc
+            if reason.address == SP_SLOT:
+                if machine.sp > RAM_BYTES:
+                    report.stack_problems.append(
+                        StackProblem(pc, machine.sp, machine.cycles, "SP set outside RAM")
+                    )
+                continue
+            reads, writes = ram_accesses(int(machine.rom[pc]), machine.ram, machine.sp)
+            for address in sorted(reads):
+                if not written[address] and not reported[address]:
+                    reported[address] = True
+                    report.uninitialised_reads.append(UninitialisedRead(pc, address, reason.cycles))
+            for address in writes:
+                written[address] = True
+            for address in range(RAM_BYTES):
+                if written[address]:
+                    mask[address] = 0
+                elif reported[address]:
+                    mask[address] = WATCH_WRITE
+    finally:
+        machine.watch_mask[:] = saved_mask
+        machine._watch_values, machine._conditions = saved_values, saved_conditions
+        for pc in saved_breakpoints:
+            machine.breakpoints.add(pc)
+    report.cycles = machine.cycles
+    report.stack_max = machine.stack_max
+    return report
