@@ -1,0 +1,225 @@
+"""The Machine API: construction, state access, breakpoints, hooks, errors, batch runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pms150c
+from pms150c import assemble, core
+from pms150c.errors import InvalidOpcode, Pms150cError
+from pms150c.image import Image
+from pms150c.isa import BY_OP
+from pms150c.machine import Machine, StopReason
+
+COUNTER = """
+    .area CODE (ABS)
+    .org 0
+start:
+    mov a, #0x30
+    mov.io 0x02, a
+    clear 0x10
+again:
+    inc 0x10
+    mov a, 0x10
+    mov 0x11, a
+    goto again
+"""
+
+
+def word(op: str, *operands: int) -> int:
+    return BY_OP[op].encode(*operands)
+
+
+def test_machine_and_stop_reason_are_public():
+    assert pms150c.Machine is Machine
+    assert pms150c.StopReason is StopReason
+
+
+def test_power_on_state():
+    m = Machine(Image([word("NOP")]))
+    assert (m.a, m.pc, m.sp, int(m.flags), m.gie, m.cycles, m.mode) == (0, 0, 0, 0, 0, 0, "running")
+    assert m.io_peek(0x03) == 0xF6 and m.io_peek(0x0D) == 0xF9
+    assert m.io_peek(0x00) == 0xF0
+    assert m.rom.shape == (1024,) and m.rom[1] == 0x1FFF
+    assert m.ram.dtype == np.uint8 and m.ram.shape == (64,)
+    assert m.clock_hz == 59_000 and m.time_s == 0.0
+
+
+def test_snapshot_has_the_contract_keys_and_types():
+    m = Machine(Image([word("NOP")]))
+    snap = m.snapshot()
+    assert set(snap) == {"a", "pc", "sp", "flags", "gie", "cycles", "mode", "ram", "io"} | {
+        "t16",
+        "pins",
+        "resets",
+    }
+    assert isinstance(snap["ram"], bytes) and len(snap["ram"]) == 64
+    assert isinstance(snap["io"], bytes) and snap["io"][0] == 0xF0 and snap["io"][3] == 0xF6
+
+
+def test_flags_view_reads_and_writes_single_bits():
+    m = Machine(Image([word("NOP")]))
+    m.flags.c = 1
+    m.flags.ov = 1
+    assert (int(m.flags), m.flags.z, m.flags.c, m.flags.ac, m.flags.ov) == (0b1010, 0, 1, 0, 1)
+    assert m.io_peek("flag") == 0xFA
+    m.flags = 0x1F
+    assert int(m.flags) == 0xF
+    with pytest.raises(AttributeError):
+        m.flags.q = 1
+
+
+def test_ram_is_a_writable_view_the_program_sees():
+    m = Machine(Image([word("MOV_A_M", 5), word("STOPSYS")]))
+    m.ram[5] = 0x42
+    m.run()
+    assert m.a == 0x42
+
+
+def test_io_poke_has_no_side_effects_and_peek_reads_as_the_cpu():
+    m = Machine(Image([word("NOP")]))
+    m.io_poke("sp", 0x22)
+    m.io_poke(0x00, 0xFF)
+    m.io_poke(0x06, 0x20)  # T16M: no prescaler reset, nothing runs until the CPU does
+    assert (m.sp, int(m.flags), m.io_peek(0x06), m.cycles) == (0x22, 0xF, 0x20, 0)
+    with pytest.raises(Pms150cError):
+        m.io_peek("nonsense")
+
+
+def test_breakpoints_accept_addresses_and_labels_and_resume():
+    m = Machine(assemble(COUNTER))
+    m.breakpoints.add("again")
+    assert "again" in m.breakpoints and m.image.labels["again"] in m.breakpoints
+    reason = m.run()
+    assert (reason.kind, reason.pc, reason.cycles) == (StopReason.BREAKPOINT, 3, 3)
+    reason = m.run()  # resumes: executes the instruction at the breakpoint first
+    assert (reason.pc, reason.cycles, int(m.ram[0x10])) == (3, 8, 1)
+    m.breakpoints.discard("again")
+    assert m.run(100) == StopReason.MAX_CYCLES
+    with pytest.raises(Pms150cError):
+        m.breakpoints.add("nowhere")
+
+
+def test_step_ignores_breakpoints_and_counts_one_instruction():
+    m = Machine(assemble(COUNTER))
+    m.breakpoints.add(0)
+    m.step()
+    assert (m.pc, m.cycles) == (1, 1)
+
+
+def test_invalid_opcode_reports_pc_and_cycles_with_state_intact():
+    m = Machine(Image([word("NOP"), word("NOP"), 0x0001]))
+    with pytest.raises(InvalidOpcode) as err:
+        m.run()
+    assert (err.value.word, err.value.pc, err.value.cycles) == (0x0001, 2, 2)
+    assert (m.pc, m.cycles) == (2, 2)
+
+
+def test_stack_max_records_the_high_water_mark():
+    m = Machine(
+        assemble(
+            ".area CODE (ABS)\n.org 0\n mov a,#0x20\n mov.io 0x02,a\n call helper\n"
+            " stopsys\nhelper: pushaf\n popaf\n ret\n"
+        )
+    )
+    assert m.run() == StopReason.STOPSYS
+    assert (m.sp, m.stack_max) == (0x20, 0x24)
+    m.reset()
+    assert (m.stack_max, m.cycles, int(m.ram.sum())) == (0, 0, 0)
+
+
+def test_run_without_limit_is_interruptible(monkeypatch):
+    m = Machine(assemble(COUNTER))
+    real_run, calls = core.run, []
+
+    def run_then_interrupt(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_run(*args)
+
+    monkeypatch.setattr(core, "run", run_then_interrupt)
+    reason = m.run()
+    assert reason == StopReason.INTERRUPTED
+    assert reason.cycles == m.cycles >= 20_000_000  # one whole chunk ran, state kept
+    monkeypatch.setattr(core, "run", real_run)
+    before = m.cycles
+    m.run(10)
+    assert m.cycles >= before + 10
+
+
+def test_watchpoint_stops_after_the_writing_instruction():
+    m = Machine(assemble(COUNTER))
+    m.watch_ram(0x11, write=True)
+    reason = m.run(1000)
+    assert reason == StopReason.WATCHPOINT
+    assert (reason.address, reason.access, reason.instruction_pc) == (0x11, "write", 5)
+    assert (reason.pc, int(m.ram[0x11])) == (6, 1)
+    m.watch_mask[:] = 0
+    assert m.run(100) == StopReason.MAX_CYCLES
+
+
+def test_trace_and_profile_record_each_instruction():
+    m = Machine(assemble(COUNTER))
+    m.enable_trace(8)
+    m.enable_profile()
+    m.run(13)  # setup at 0, 1, 2; passes of inc, mov, mov, goto at 3..7 and 8..12
+    rows = m.trace()
+    assert len(rows) == 8  # 11 instructions ran, the ring keeps the last 8
+    last = rows[-1]
+    assert (last["pc"], last["cycles"], last["word"]) == (6, m.cycles - 2, m.rom[6])
+    counts = m.profile_counts
+    assert counts[0, 3] == 2 and counts[1, 6] == 2 * counts[0, 6] > 0
+
+
+def test_pins_api_rejects_missing_pins_and_bad_levels():
+    m = Machine(Image([word("NOP")]))
+    with pytest.raises(Pms150cError):
+        m.set_pin(1, 1)
+    with pytest.raises(ValueError):
+        m.set_pin(0, 5)
+    m.set_pin(0, 1)
+    assert m.pins == 0x01
+    m.set_pin(0, None)
+    assert m.pins == 0x00
+
+
+def test_from_ihx_and_from_asm(tmp_path):
+    image = assemble(COUNTER)
+    ihx = tmp_path / "counter.ihx"
+    ihx.write_text(image.to_ihx())
+    src = tmp_path / "counter.asm"
+    src.write_text(COUNTER)
+    for m in (Machine.from_ihx(ihx), Machine.from_asm(src)):
+        m.run(100)
+        assert int(m.ram[0x11]) == (100 - 3) // 5
+
+
+def test_run_batch_matches_single_runs():
+    # the slot holds "mov a, #k" at word 0x40; the program sums k into RAM 0x20 k times
+    text = """
+        .area CODE (ABS)
+        .org 0
+        call 0x40
+        mov 0x21, a
+    loop:
+        add 0x20, a
+        dzsn 0x21
+        goto loop
+        stopsys
+        .org 0x80
+        ret #0
+    """
+    image = assemble(text)
+    ks = np.array([[word("RET_K", k)] for k in (1, 7, 15, 0)])
+    m = Machine(image)
+    result = m.run_batch(0x40, ks, max_cycles=10_000)
+    for i, (k,) in enumerate(ks):
+        single = Machine(Image(np.where(np.arange(1024) == 0x40, k, image.words)))
+        reason = single.run(10_000)
+        assert result["status"][i] == reason.kind.value
+        assert result["cycles"][i] == single.cycles
+        assert bytes(result["ram"][i]) == bytes(single.ram)
+        assert result["stack_max"][i] == single.stack_max
+    assert m.cycles == 0  # the Machine itself did not run
