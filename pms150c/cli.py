@@ -21,6 +21,10 @@ from .errors import Pms150cError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "asm": ("pms150c.cli", "register_asm"),
     "disasm": ("pms150c.cli", "register_disasm"),
+    "exec": ("pms150c.debug.commands", "register_exec"),
+    "trace": ("pms150c.debug.commands", "register_trace"),
+    "profile": ("pms150c.debug.commands", "register_profile"),
+    "vcd": ("pms150c.debug.commands", "register_vcd"),
 }
 
 

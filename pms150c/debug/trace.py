@@ -78,3 +78,28 @@ def write_trace(records: np.ndarray, path: str | Path, image=None) -> None:
             path.write_text(format_trace(records, image))
     except OSError as exc:
         raise Pms150cError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: int = 1 << 16):
+    """Run up to `max_cycles` and return (records, StopReason): the last `last`
+    instructions, or with ``last=None`` every instruction of the run (the ring is drained
+    every `chunk` cycles, so nothing is lost; memory grows with the run)."""
+    from ..machine import StopKind
+    from ..state import R_TRACE_COUNT
+
+    if last is not None:
+        if last <= 0:
+            raise Pms150cError("the trace depth must be positive")
+        machine.enable_trace(int(last))
+        reason = machine.run(max_cycles)
+        return machine.trace(), reason
+    machine.enable_trace(chunk + 2)  # one chunk of cycles holds at most chunk + 1 starts
+    end = machine.cycles + int(max_cycles)
+    parts = []
+    while True:
+        reason = machine.run(min(chunk, end - machine.cycles))
+        parts.append(machine.trace())
+        machine._regs[R_TRACE_COUNT] = 0
+        if reason != StopKind.MAX_CYCLES or machine.cycles >= end:
+            break
+    return np.concatenate(parts), reason

@@ -1,0 +1,353 @@
+"""The debugging subcommands: exec, trace, profile, vcd (registered in pms150c/cli.py).
+
+Each takes an .asm source or an Intel HEX file. Exit status: 0 when the program stopped
+(stopsys, a breakpoint, a watchpoint), 3 when the cycle limit was reached first (with a
+message saying so), 1 on an error (one line on stderr), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from ..errors import Pms150cError
+
+EXIT_LIMIT = 3
+DEFAULT_EXEC_CYCLES = 10_000_000
+DEFAULT_TRACE_CYCLES = 100_000
+DEFAULT_VCD_CYCLES = 100_000
+
+
+class DebugCliError(Pms150cError):
+    """A bad command-line value for the debugging subcommands."""
+
+
+# -- shared ------------------------------------------------------------------------------
+
+
+def load_machine(path: Path):
+    """A Machine for an .asm source or an .ihx/.hex image."""
+    from ..image import Image
+    from ..machine import Machine
+    from ..toolchain.assembler import assemble_file
+
+    if not path.is_file():
+        raise DebugCliError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".asm", ".s"):
+        return Machine(assemble_file(path))
+    if suffix in (".ihx", ".hex"):
+        return Machine(Image.from_ihx(path))
+    raise DebugCliError(f"{path}: expected an .asm source or an .ihx/.hex image")
+
+
+def _cycles(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a cycle count: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"the cycle count must be positive, not {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    return _cycles(text)
+
+
+def _common(p, default_cycles: int) -> None:
+    p.add_argument("program", type=Path, help="assembly source (.asm) or Intel HEX (.ihx)")
+    p.add_argument(
+        "-n",
+        "--max-cycles",
+        type=_cycles,
+        default=default_cycles,
+        metavar="N",
+        help=f"stop after N cycles if the program has not stopped (default {default_cycles})",
+    )
+
+
+def _breakpoint(machine, spec: str) -> None:
+    try:
+        where: int | str = int(spec, 0)
+    except ValueError:
+        where = spec
+    try:
+        machine.breakpoints.add(where)
+    except KeyError as exc:  # LabelError
+        raise DebugCliError(str(exc.args[0]) if exc.args else str(exc)) from None
+
+
+_WATCH = re.compile(
+    r"^(?:(?P<io>io):)?(?P<addr>[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+)"
+    r"(?::(?P<kind>r|w|rw|wr))?(?:=(?P<value>0[xX][0-9a-fA-F]+|\d+))?$"
+)
+
+
+def parse_watch(spec: str) -> dict:
+    """``ADDR[:r|w|rw][=VALUE]``, ``io:ADDR...`` or an IO name: the arguments of Machine.watch."""
+    match = _WATCH.match(spec.strip())
+    if match is None:
+        raise DebugCliError(
+            f"bad watch {spec!r}: use ADDR[:r|w|rw][=VALUE], io:ADDR or an IO name (e.g. 0x22:w=5)"
+        )
+    addr = match["addr"]
+    io = bool(match["io"]) or not addr[0].isdigit()
+    kind = match["kind"] or "w"
+    return {
+        "address": int(addr, 0) if addr[0].isdigit() else addr,
+        "read": "r" in kind,
+        "write": "w" in kind,
+        "io": io,
+        "value": None if match["value"] is None else int(match["value"], 0),
+    }
+
+
+def _arm(machine, args) -> None:
+    for spec in getattr(args, "breakpoint", None) or []:
+        _breakpoint(machine, spec)
+    for spec in getattr(args, "watch", None) or []:
+        machine.watch(**parse_watch(spec))
+    for spec in getattr(args, "pin", None) or []:
+        match = re.fullmatch(r"(?:PA)?(\d)=([01])", spec.strip(), re.IGNORECASE)
+        if match is None:
+            raise DebugCliError(f"bad pin {spec!r}: use PAn=0 or PAn=1 (e.g. PA0=1)")
+        machine.set_pin(int(match[1]), int(match[2]))
+
+
+def _add_stops(p) -> None:
+    p.add_argument(
+        "-b",
+        "--break",
+        dest="breakpoint",
+        action="append",
+        metavar="WHERE",
+        help="stop before the instruction at a word address or label (repeatable)",
+    )
+    p.add_argument(
+        "-w",
+        "--watch",
+        action="append",
+        metavar="SPEC",
+        help="stop after an access: ADDR[:r|w|rw][=VALUE] for RAM, io:ADDR or an IO name "
+        "(pa, tm2c, ...) for IO; default access w (repeatable)",
+    )
+    p.add_argument(
+        "--pin",
+        action="append",
+        metavar="PAn=L",
+        help="drive input pin PAn to level L before the run (repeatable)",
+    )
+
+
+def _describe(reason, limit: int) -> str:
+    from ..machine import StopKind
+
+    kind = reason.kind
+    if kind is StopKind.MAX_CYCLES:
+        return f"cycle limit of {limit} reached before stopsys (raise it with --max-cycles)"
+    if kind is StopKind.WATCHPOINT:
+        where = (
+            f"RAM 0x{reason.address:02x}"
+            if reason.address < 0x40
+            else f"IO 0x{reason.address - 0x40:02x}"
+        )
+        return (
+            f"watchpoint: {reason.access} of {where} by the instruction at "
+            f"0x{reason.instruction_pc:03x}, cycle {reason.cycles}"
+        )
+    if kind is StopKind.BREAKPOINT:
+        return f"breakpoint at 0x{reason.pc:03x}, cycle {reason.cycles}"
+    return f"{kind.value} at pc 0x{reason.pc:03x}, cycle {reason.cycles}"
+
+
+def _status(reason) -> int:
+    from ..machine import StopKind
+
+    return EXIT_LIMIT if reason.kind is StopKind.MAX_CYCLES else 0
+
+
+def format_state(machine) -> str:
+    """Registers, flags, the stack high-water mark and a RAM dump."""
+    f = machine.flags
+    label = _label_at(machine)
+    lines = [
+        f"pc 0x{machine.pc:03x}{label}  a 0x{machine.a:02x}  sp 0x{machine.sp:02x}  "
+        f"flags z={f.z} c={f.c} ac={f.ac} ov={f.ov}  gie {machine.gie}  mode {machine.mode}",
+        f"cycles {machine.cycles}  time {machine.time_s * 1e3:.6f} ms  "
+        f"stack high-water 0x{machine.stack_max:02x}  pins 0x{machine.pins:02x}",
+        "RAM   " + " ".join(f"{i:2x}" for i in range(16)),
+    ]
+    for row in range(0, 64, 16):
+        lines.append(f"  {row:02x}: " + " ".join(f"{b:02x}" for b in machine.ram[row : row + 16]))
+    return "\n".join(lines)
+
+
+def _label_at(machine) -> str:
+    from .profile import NO_LABEL, Profile
+
+    name = Profile([], [], 0, machine.image).function_of(machine.pc)
+    return "" if name == NO_LABEL else f" ({name})"
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise DebugCliError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+# -- exec --------------------------------------------------------------------------------
+
+
+def register_exec(subparsers) -> None:
+    p = subparsers.add_parser(
+        "exec",
+        help="run a program until stopsys, a breakpoint/watchpoint or a cycle limit",
+        description="Run a program (.asm or .ihx) from power-on and print registers, a RAM "
+        "dump and cycles. Exit status 3 when the cycle limit is reached first.",
+    )
+    _common(p, DEFAULT_EXEC_CYCLES)
+    _add_stops(p)
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also report reads of never-written RAM and stack problems "
+        "(breakpoints and watchpoints are ignored then)",
+    )
+    p.set_defaults(func=_exec)
+
+
+def _exec(args) -> int:
+    machine = load_machine(args.program)
+    _arm(machine, args)
+    if args.check:
+        from .checks import check_firmware
+
+        report = check_firmware(machine, args.max_cycles)
+        print(format_state(machine))
+        print(report)
+        from ..machine import StopReason
+
+        reason = report.stop if isinstance(report.stop, StopReason) else None
+        if reason is not None and reason.kind.value == "max_cycles":
+            print(_describe(reason, args.max_cycles), file=sys.stderr)
+            return EXIT_LIMIT
+        return 0 if report.ok else 4
+    reason = machine.run(args.max_cycles)
+    print(_describe(reason, args.max_cycles))
+    print(format_state(machine))
+    if _status(reason) == EXIT_LIMIT:
+        print(f"pms150c exec: {_describe(reason, args.max_cycles)}", file=sys.stderr)
+    return _status(reason)
+
+
+# -- trace -------------------------------------------------------------------------------
+
+
+def register_trace(subparsers) -> None:
+    p = subparsers.add_parser(
+        "trace",
+        help="list every executed instruction (or the last N) with state and source",
+        description="Run a program and print the instructions it executed: cycle, pc, word, "
+        "A, flags and SP before each, disassembly and source line.",
+    )
+    _common(p, DEFAULT_TRACE_CYCLES)
+    _add_stops(p)
+    p.add_argument("--last", type=_positive, metavar="N", help="keep only the last N instructions")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="write to this file instead of stdout (.npy: the structured array)",
+    )
+    p.set_defaults(func=_trace)
+
+
+def _trace(args) -> int:
+    from .trace import format_trace, record_trace, write_trace
+
+    machine = load_machine(args.program)
+    _arm(machine, args)
+    records, reason = record_trace(machine, args.max_cycles, last=args.last)
+    if args.output:
+        write_trace(records, args.output, machine.image)
+        print(f"{args.output}: {len(records)} instructions", file=sys.stderr)
+    else:
+        sys.stdout.write(format_trace(records, machine.image))
+    print(_describe(reason, args.max_cycles), file=sys.stderr)
+    return _status(reason)
+
+
+# -- profile -----------------------------------------------------------------------------
+
+
+def register_profile(subparsers) -> None:
+    p = subparsers.add_parser(
+        "profile",
+        help="cycles per source line and per label, as hot spots or an annotated listing",
+        description="Run a program and show where its cycles went.",
+    )
+    _common(p, DEFAULT_EXEC_CYCLES)
+    _add_stops(p)
+    p.add_argument("--top", type=_positive, default=15, metavar="N", help="hot spots to show")
+    p.add_argument(
+        "--listing", action="store_true", help="print the annotated listing instead of tables"
+    )
+    p.add_argument("-o", "--output", type=Path, help="write the report to this file")
+    p.set_defaults(func=_profile)
+
+
+def _profile(args) -> int:
+    machine = load_machine(args.program)
+    _arm(machine, args)
+    machine.enable_profile()
+    reason = machine.run(args.max_cycles)
+    profile = machine.profile()
+    text = profile.annotated_listing() if args.listing else profile.report(args.top)
+    if args.output:
+        _write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    print(_describe(reason, args.max_cycles), file=sys.stderr)
+    return _status(reason)
+
+
+# -- vcd ---------------------------------------------------------------------------------
+
+
+def register_vcd(subparsers) -> None:
+    p = subparsers.add_parser(
+        "vcd",
+        help="record port A, the TM2 output and INTRQ as a VCD waveform (GTKWave)",
+        description="Run a program for a number of cycles (or until stopsys) and write the "
+        "waveforms of PA0, PA3..PA7, TM2_OUT and the INTRQ bits.",
+    )
+    _common(p, DEFAULT_VCD_CYCLES)
+    p.add_argument(
+        "--pin",
+        action="append",
+        metavar="PAn=L",
+        help="drive input pin PAn to level L before the run (repeatable)",
+    )
+    p.add_argument("-o", "--output", type=Path, help="VCD file (default: PROGRAM.vcd)")
+    p.add_argument(
+        "--unit",
+        choices=("cycle", "ns"),
+        default="cycle",
+        help="time axis: system cycles (default) or ns at the clock in force",
+    )
+    p.set_defaults(func=_vcd)
+
+
+def _vcd(args) -> int:
+    from .vcd import write_vcd
+
+    machine = load_machine(args.program)
+    _arm(machine, args)
+    output = args.output or args.program.with_suffix(".vcd")
+    write_vcd(machine, args.max_cycles, output, unit=args.unit)
+    print(f"{output}: {machine.cycles} cycles, stopped in mode {machine.mode}", file=sys.stderr)
+    return 0
