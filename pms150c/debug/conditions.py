@@ -60,7 +60,12 @@ def remove_watch(machine, address: int | str, *, io: bool = False) -> None:
 
 
 def _byte_at(machine, slot: int) -> int:
-    return int(machine.ram[slot]) if slot < 0x40 else machine.io_peek(slot - 0x40)
+    """RAM byte, or the IO register as stored (PA: the output latch, not the pins)."""
+    if slot < 0x40:
+        return int(machine.ram[slot])
+    if slot - 0x40 in (IO_NAMES["flag"], IO_NAMES["sp"]):
+        return machine.io_peek(slot - 0x40)
+    return int(machine._io[slot - 0x40])
 
 
 def _wanted(machine, reason) -> bool:
