@@ -1,4 +1,8 @@
-"""pms150c: a cycle-accurate simulator, assembler and debugger for the Padauk PMS150C."""
+"""pms150c: a cycle-accurate simulator, assembler and debugger for the Padauk PMS150C.
+
+The public face is small: `assemble` source to an `Image`, run it in a `Machine`,
+`disassemble` words back to source. Every error a user can cause is a `Pms150cError`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,16 @@ from .errors import (
     HexError,
     ImageError,
     InvalidOpcode,
+    LabelError,
+    PinError,
     Pms150cError,
     SimulationError,
     StackOverflow,
 )
+from .image import Image
+from .machine import Machine, StopKind, StopReason
+from .toolchain.assembler import assemble, assemble_file
+from .toolchain.disassembler import disassemble, disassemble_listing
 
 __version__ = "0.1.0"
 
@@ -19,37 +29,20 @@ __all__ = [
     "AssemblerError",
     "DataError",
     "HexError",
+    "Image",
     "ImageError",
     "InvalidOpcode",
+    "LabelError",
+    "Machine",
+    "PinError",
     "Pms150cError",
     "SimulationError",
     "StackOverflow",
+    "StopKind",
+    "StopReason",
     "__version__",
+    "assemble",
+    "assemble_file",
+    "disassemble",
+    "disassemble_listing",
 ]
-
-# The public objects below live in modules written by different parts of the project;
-# each import is guarded only while the tree is being built up.
-try:
-    from .image import Image  # noqa: F401
-
-    __all__.append("Image")
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from .toolchain.assembler import assemble, assemble_file  # noqa: F401
-
-    __all__ += ["assemble", "assemble_file"]
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from .toolchain.disassembler import disassemble  # noqa: F401
-
-    __all__.append("disassemble")
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from .machine import Machine, StopReason  # noqa: F401
-
-    __all__ += ["Machine", "StopReason"]
-except ImportError:  # pragma: no cover
-    pass

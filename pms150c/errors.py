@@ -39,6 +39,17 @@ class ImageError(Pms150cError):
     """A ROM image that cannot be built (too many words, words wider than 13 bits)."""
 
 
+class PinError(Pms150cError, ValueError):
+    """A pin that port A does not have, or a level that is not 0/1/None."""
+
+
+class LabelError(Pms150cError, KeyError):
+    """A label (for a breakpoint, say) that the image does not define."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class SimulationError(Pms150cError):
     """A program did something the simulator refuses to continue from."""
 

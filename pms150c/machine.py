@@ -17,7 +17,7 @@ import numpy as np
 
 from . import core
 from .device import IO_NAMES, IO_RESET, PA_PINS, RAM_BYTES, ROM_WORDS
-from .errors import InvalidOpcode, Pms150cError, StackOverflow
+from .errors import InvalidOpcode, LabelError, PinError, Pms150cError, StackOverflow
 from .image import Image
 from .peripherals.bus import set_clkmd
 from .peripherals.clock import system_clock
@@ -63,14 +63,6 @@ IO_PA = IO_NAMES["pa"]
 IO_PAPH = IO_NAMES["paph"]
 
 RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
-
-
-class PinError(Pms150cError, ValueError):
-    """A pin that port A does not have, or a level that is not 0/1/None."""
-
-
-class LabelError(Pms150cError, KeyError):
-    """A breakpoint named by a label the image does not define."""
 
 
 class StopKind(enum.Enum):
