@@ -26,7 +26,8 @@
 ;   0x03 CNT, 0x04 CNTC, 0x05 IIDX, 0x06 P (idxm pointer), 0x07 GCNT
 ;   0x08-0x0F SU0 SV0 .. SU3 SV3   8-bit partial sums over 16 pixels
 ;   0x10-0x17 ACC0..ACC3           16-bit sums of the group's neurons (start at -2T)
-;   0x18-0x1D DL DH T H H3 DIGIT   scratch; DIGIT = the result
+;   0x18-0x1B DL DH T H            scratch
+;   0x1D DIGIT                     the result
 ;   0x20-0x33 L0..L9               logits, int16 little-endian (final, signed)
 ;   0x34-0x35 M2T = -2T, 0x36-0x37 SH = sum of hidden values (then 2*SH)
 ;   0x3A-0x3B stack (one level), 0x3C-0x3D PLO/PHI weight pointer (word address)
@@ -64,7 +65,6 @@ DL      = 0x18
 DH      = 0x19
 T       = 0x1a
 H       = 0x1b
-H3      = 0x1c
 DIGIT   = 0x1d
 L0      = 0x20
 M2T     = 0x34
@@ -277,11 +277,18 @@ have_h:
         mov H, a
         add SH, a
         addc SH+1
-        mov a, H
-        sl a
-        add a, H
-        mov H3, a               ; 3h, one byte since HMAX1 <= 85
-        call pj                 ; output weights of this hidden neuron
+        ; output weights: per pair of neurons the stream holds b2 b0 b1 b3 b4, where b0 b1 are
+        ; outputs 0..7 of the first, b3 b4 of the second, and b2 outputs 8, 9 of both
+        mov a, W2
+        swap a
+        mov W2, a               ; second neuron of a pair: its outputs 8, 9 move to bits 7..4
+        t0sn CNTC, #0           ; CNTC = 4, 3, 2, 1: even = first neuron of a pair
+        goto 1$
+        call pj
+        mov W2, a
+        inc PLO
+        addc PHI
+1$:     call pj
         mov W0, a
         inc PLO
         addc PHI
@@ -289,12 +296,10 @@ have_h:
         mov W1, a
         inc PLO
         addc PHI
-        call pj
-        mov W2, a
-        inc PLO
-        addc PHI                ; leaves C = 0, which every `addc` below relies on
-        ; u bits: logit += 3h.  After a skipped add, addc adds C = 0.
-        mov a, H3
+        mov a, H
+        sl a
+        add a, H                ; 3h; one byte since HMAX1 <= 85, so C = 0 here, and every
+        ; u bits: logit += 3h.  `addc` after a skipped `add` adds C = 0.
         t0sn W0, #7
         add L0+0, a
         addc L0+1

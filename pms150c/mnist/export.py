@@ -55,8 +55,8 @@ def main_table_bytes(model: IntModel) -> list[int]:
     Per group of four hidden neurons (a, b, c, d): for each image byte q (pixels 2q in the
     low nibble, 2q+1 in the high nibble) two bytes, [a b] then [c d], each with the bits
     u(n0,2q) v(n0,2q) u(n1,2q) v(n1,2q) u(n0,2q+1) v(n0,2q+1) u(n1,2q+1) v(n1,2q+1) from bit 7
-    down; then for each of the four neurons three bytes of its ten output weights, (u, v)
-    pairs of outputs 0..3, 4..7 and 8, 9 (bits 3..0 of the third byte are zero).
+    down; then for each pair of neurons (a, b), (c, d) five bytes of their output weights as
+    (u, v) pairs: [a8 a9 b8 b9] [a0..a3] [a4..a7] [b0..b3] [b4..b7].
     """
     _check_main(model)
     u1, v1 = weight_bits(model.layers[0].weights)
@@ -71,9 +71,11 @@ def main_table_bytes(model: IntModel) -> list[int]:
                     for n in pair:
                         bits += [u1[n, pixel], v1[n, pixel]]
                 out.append(_pack(bits))
-        for j in rows:
-            pairs = [b for k in range(10) for b in (u2[k, j], v2[k, j])] + [0, 0, 0, 0]
-            out += [_pack(pairs[0:8]), _pack(pairs[8:16]), _pack(pairs[16:24])]
+        for first in (rows[0], rows[2]):
+            a, b = ([(u2[k, j], v2[k, j]) for k in range(10)] for j in (first, first + 1))
+            out.append(_pack([*a[8], *a[9], *b[8], *b[9]]))
+            for outputs in (a[0:4], a[4:8], b[0:4], b[4:8]):
+                out.append(_pack([bit for pair in outputs for bit in pair]))
     return out
 
 
