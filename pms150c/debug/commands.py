@@ -27,7 +27,7 @@ class DebugCliError(Pms150cError):
 # -- shared ------------------------------------------------------------------------------
 
 
-def load_machine(path: Path):
+def load_machine(path: Path, include_dirs=()):
     """A Machine for an .asm source or an .ihx/.hex image."""
     from ..image import Image
     from ..machine import Machine
@@ -37,7 +37,7 @@ def load_machine(path: Path):
         raise DebugCliError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in (".asm", ".s"):
-        return Machine(assemble_file(path))
+        return Machine(assemble_file(path, include_dirs=list(include_dirs)))
     if suffix in (".ihx", ".hex"):
         return Machine(Image.from_ihx(path))
     raise DebugCliError(f"{path}: expected an .asm source or an .ihx/.hex image")
@@ -66,6 +66,15 @@ def _common(p, default_cycles: int) -> None:
         default=default_cycles,
         metavar="N",
         help=f"stop after N cycles if the program has not stopped (default {default_cycles})",
+    )
+    p.add_argument(
+        "-I",
+        "--include",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="extra directory searched by .include (for .asm programs)",
     )
 
 
@@ -221,7 +230,7 @@ def register_exec(subparsers) -> None:
 
 
 def _exec(args) -> int:
-    machine = load_machine(args.program)
+    machine = load_machine(args.program, args.include)
     _arm(machine, args)
     if args.check:
         from .checks import check_firmware
@@ -269,7 +278,7 @@ def register_trace(subparsers) -> None:
 def _trace(args) -> int:
     from .trace import format_trace, record_trace, write_trace
 
-    machine = load_machine(args.program)
+    machine = load_machine(args.program, args.include)
     _arm(machine, args)
     records, reason = record_trace(machine, args.max_cycles, last=args.last)
     if args.output:
@@ -301,7 +310,7 @@ def register_profile(subparsers) -> None:
 
 
 def _profile(args) -> int:
-    machine = load_machine(args.program)
+    machine = load_machine(args.program, args.include)
     _arm(machine, args)
     machine.enable_profile()
     reason = machine.run(args.max_cycles)
@@ -345,7 +354,7 @@ def register_vcd(subparsers) -> None:
 def _vcd(args) -> int:
     from .vcd import write_vcd
 
-    machine = load_machine(args.program)
+    machine = load_machine(args.program, args.include)
     _arm(machine, args)
     output = args.output or args.program.with_suffix(".vcd")
     write_vcd(machine, args.max_cycles, output, unit=args.unit)
