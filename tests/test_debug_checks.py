@@ -90,3 +90,16 @@ def test_access_sets_of_indirect_and_stack_instructions():
     idxm_write, call = assemble("\tidxm 0x14, a\n\tcall 0x100\n").words[:2]
     assert ram_accesses(idxm_write, ram, 0) == ({0x14}, {0x31})
     assert ram_accesses(call, ram, 0x12) == (set(), {0x10, 0x11})
+
+
+def test_stack_bytes_popped_without_a_push_are_uninitialised():
+    # SP = 0x32 set by hand: ret pops 0x30..0x31, which nothing wrote
+    src = "\tmov a, #0x32\n\tmov.io 0x02, a\n\tret\n"
+    report = check_firmware(Machine(assemble(src)), 20)
+    assert [(r.pc, r.address) for r in report.uninitialised_reads] == [(2, 0x30), (2, 0x31)]
+
+
+def test_pushaf_then_popaf_is_clean():
+    src = "\tmov a, #0x30\n\tmov.io 0x02, a\n\tpushaf\n\tpopaf\n\tstopsys\n"
+    report = check_firmware(Machine(assemble(src)), 100)
+    assert report.ok and report.stack_max == 0x32
