@@ -1,0 +1,266 @@
+"""The fast core against the reference interpreter on random programs (hypothesis).
+
+Programs are drawn from the ISA table: random PMS150C instructions with random valid
+operands (biased toward RAM the stack does not use and toward the peripheral registers),
+goto/call targets inside the program, a random interrupt routine at 0x010 ending in `reti`,
+and, in some programs, a prologue that writes random values to CLKMD, T16M, TM2C, TM2S, TM2B,
+INTEN, INTEGS, MISC, PAC, PADIER and runs `engint`. RAM, A, the flags and the plain IO
+registers start random; the host drives and schedules random pin changes. Both machines must
+produce identical `snapshot()` dicts, the same StopReason and the same error at the same pc
+and cycle. docs/timing-model.md is the contract both implement.
+
+The example counts are fixed in `settings` (more than 10,000 in total); set PMS150C_DIFF_SCALE
+to scale them (e.g. 0.1 while iterating, 10 for a long soak).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pms150c.device import IO_NAMES, PA_PINS
+from pms150c.errors import Pms150cError
+from pms150c.image import Image
+from pms150c.isa import BY_OP, INSTRUCTIONS
+from pms150c.reference import ReferenceMachine
+
+Machine = pytest.importorskip("pms150c.machine").Machine
+
+SCALE = float(os.environ.get("PMS150C_DIFF_SCALE", "1"))
+
+
+def examples(n: int) -> settings:
+    return settings(
+        max_examples=max(1, int(n * SCALE)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+# -- instruction weights: how often each op appears in a random program -------------------------
+
+RARE = {"STOPSYS": 1, "STOPEXE": 2, "RESET": 1, "PCADD_A": 2, "RET": 3, "RETI": 2, "RET_K": 3}
+RARE |= {"POPAF": 3, "CALL": 4, "WDRESET": 2, "DISGINT": 2, "ENGINT": 3}
+COMMON = {"MOV_IO_A": 16, "MOV_A_IO": 8, "MOV_A_K": 12, "GOTO": 6, "SET1_IO": 6, "SET0_IO": 6}
+OP_WEIGHTS = {i.op: RARE.get(i.op, COMMON.get(i.op, 5)) for i in INSTRUCTIONS if i.pms150c}
+WEIGHTED_OPS = [BY_OP[op] for op, w in OP_WEIGHTS.items() for _ in range(w)]
+
+IO = IO_NAMES
+# IO operands: the peripheral registers often, SP (stack wreckage) rarely, all 32 possible.
+IO_WEIGHTS = {addr: 1 for addr in range(32)}
+IO_WEIGHTS |= {IO[n]: 4 for n in ("flag", "inten", "intrq", "t16m", "pa", "tm2c", "tm2ct")}
+IO_WEIGHTS |= {IO[n]: 3 for n in ("clkmd", "tm2b", "integs", "padier", "pac", "paph", "tm2s")}
+IO_WEIGHTS[IO["misc"]] = 2
+WEIGHTED_IO = [addr for addr, w in IO_WEIGHTS.items() for _ in range(w)]
+# Registers a program may set up in its prologue.
+SETUP_REGS = ["clkmd", "t16m", "tm2c", "tm2s", "tm2b", "inten", "integs", "misc", "pac", "padier"]
+# Clock modes worth visiting: reset (ILRC, watchdog on), watchdog off, the IHRC dividers, and
+# ILRC/4, ILRC/16 with the watchdog on (it then bites within a short run).
+CLOCKS = [0xF6, 0xF4, 0x34, 0x14, 0x3C, 0x1C, 0x7C, 0x9C, 0xE4, 0xD6, 0x5E, 0x5C, 0xF2]
+# IO registers with no side effects beyond their value, poked with random values at start.
+PLAIN_IO = [0x01, 0x07, 0x08, 0x0A, 0x0B, 0x0E, 0x0F, 0x13, 0x14, 0x15, 0x16, 0x18, 0x19]
+PLAIN_IO += [0x1A, 0x1E, 0x1F, IO["pa"], IO["paph"], IO["tm2b"], IO["tm2ct"], IO["integs"]]
+PLAIN_IO += [IO["intrq"], IO["inten"]]
+
+VECTOR = 0x010
+BYTES_PER_INSTRUCTION = 4
+
+
+def word(op: str, *operands: int) -> int:
+    return BY_OP[op].encode(*operands)
+
+
+def instruction_from(raw: bytes, targets: int) -> int:
+    """An instruction word from 4 random bytes: 2 choose the op, 1 per operand field.
+
+    Drawing one byte string per program (instead of one hypothesis draw per field) keeps
+    generation cheap enough for thousands of examples; hypothesis still shrinks the bytes.
+    """
+    instr = WEIGHTED_OPS[(raw[0] << 8 | raw[1]) % len(WEIGHTED_OPS)]
+    values = []
+    for kind, b in zip(instr.fields, raw[2:], strict=False):
+        if kind.name == "M":  # mostly below the stack area, sometimes anywhere
+            values.append(b % 0x28 if b & 0x80 else b & 0x3F)
+        elif kind.name == "IO":
+            values.append(WEIGHTED_IO[b % len(WEIGHTED_IO)])
+        elif kind.name == "K":  # inside the program
+            values.append((b << 8 | raw[3]) % (targets + 1))
+        elif kind.name == "n":
+            values.append(b & 7)
+        else:  # M4, MW (even), k: the field's own width
+            values.append(b & kind.max_value)
+    return instr.encode(*values)
+
+
+def instructions(raw: bytes, targets: int) -> list[int]:
+    n = BYTES_PER_INSTRUCTION
+    return [instruction_from(raw[i : i + n], targets) for i in range(0, len(raw), n)]
+
+
+@st.composite
+def setup_value(draw, reg: str) -> int:
+    """A register value that makes the peripheral do something, or any byte."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(st.integers(0, 255))
+    if reg == "clkmd":
+        return draw(st.sampled_from(CLOCKS))
+    if reg == "t16m":  # CLK, IHRC, ILRC, PA4, PA0; low interrupt bits so edges come soon
+        source = draw(st.sampled_from([0b001, 0b001, 0b100, 0b110, 0b011, 0b111]))
+        return source << 5 | draw(st.integers(0, 3)) << 3 | draw(st.integers(0, 1))
+    if reg == "tm2c":  # CLK, IHRC, ILRC, the four pin edges; output on a pin more often
+        source = draw(st.sampled_from([1, 1, 1, 2, 4, 8, 9, 12, 13]))
+        return source << 4 | draw(st.sampled_from([2, 3, 0])) << 2 | draw(st.integers(0, 3))
+    if reg == "tm2s":  # small dividers
+        return draw(st.integers(0, 1)) << 7 | draw(st.integers(0, 1)) << 5 | draw(st.integers(0, 3))
+    if reg == "misc":
+        return draw(st.integers(0, 3))
+    if reg == "inten":
+        return draw(st.sampled_from([0x45, 0x04, 0x40, 0x01, 0xFF]))
+    return draw(st.integers(0, 255))
+
+
+@st.composite
+def programs(draw, peripherals: bool) -> list[int]:
+    """Word 0 jumps to main; random code fills 1..0x00F; the ISR sits at 0x010; then main."""
+    isr_len = draw(st.integers(0, 6))
+    prologue = []
+    if peripherals:
+        for reg in draw(st.lists(st.sampled_from(SETUP_REGS), min_size=1, max_size=8)):
+            prologue += [word("MOV_A_K", draw(setup_value(reg))), word("MOV_IO_A", IO[reg])]
+        if draw(st.integers(0, 3)):
+            prologue.append(word("ENGINT"))
+    main = VECTOR + isr_len + 1
+    body_start = main + len(prologue)
+    body_len = draw(st.integers(1, 40))
+    end = body_start + body_len  # the closing goto
+    size = BYTES_PER_INSTRUCTION * (VECTOR - 1 + isr_len + body_len)
+    code = instructions(draw(st.binary(min_size=size, max_size=size)), end)
+    filler, isr, body = code[: VECTOR - 1], code[VECTOR - 1 : -body_len], code[-body_len:]
+    rom = [word("GOTO", main), *filler, *isr, word("RETI"), *prologue, *body]
+    rom.append(word("GOTO", draw(st.integers(body_start, end))))
+    return rom
+
+
+@st.composite
+def scenarios(draw, peripherals: bool) -> dict:
+    rom = draw(programs(peripherals))
+    values = draw(st.binary(min_size=len(PLAIN_IO), max_size=len(PLAIN_IO)))
+    pokes = dict(zip(PLAIN_IO, values, strict=True))
+    pokes[IO["flag"]] = draw(st.integers(0, 15))
+    pokes[IO["sp"]] = draw(st.sampled_from(range(0x28, 0x3F, 2)))
+    if peripherals and draw(st.booleans()):
+        for reg in draw(st.lists(st.sampled_from(SETUP_REGS), max_size=4)):
+            pokes[IO[reg]] = draw(setup_value(reg))
+    pins = dict(zip(PA_PINS, draw(st.binary(min_size=6, max_size=6)), strict=True))
+    length = draw(st.integers(0, 99))
+    if length < 2:  # long enough for the watchdog at the reset clock (8192 cycles)
+        cycles = draw(st.integers(8000, 18000))
+    elif length < 20:
+        cycles = draw(st.integers(800, 4000))
+    else:
+        cycles = draw(st.integers(1, 800))
+    schedule = draw(
+        st.lists(
+            st.tuples(st.integers(0, cycles), st.sampled_from(PA_PINS), st.integers(0, 1)),
+            max_size=6,
+        )
+    )
+    return {
+        "rom": rom,
+        "ram": draw(st.binary(min_size=64, max_size=64)),
+        "a": draw(st.integers(0, 255)),
+        "t16": draw(st.one_of(st.integers(0, 0xFFFF), st.integers(0, 0xFF), st.just(0))),
+        "pokes": pokes,
+        "pins": {pin: level & 1 for pin, level in pins.items() if level & 2},
+        "schedule": schedule,
+        "cycles": cycles,
+        "stack_checks": draw(st.booleans()),
+        "wake_pins": draw(
+            st.lists(st.tuples(st.sampled_from(PA_PINS), st.integers(0, 1)), max_size=3)
+        ),
+    }
+
+
+def build(s: dict) -> tuple[Machine, ReferenceMachine]:
+    image = Image(s["rom"])
+    pair = (
+        Machine(image, stack_checks=s["stack_checks"]),
+        ReferenceMachine(image, stack_checks=s["stack_checks"]),
+    )
+    for m in pair:
+        m.ram[:] = list(s["ram"])
+        m.a = s["a"]
+        m.t16 = s["t16"]
+        for addr, value in s["pokes"].items():
+            m.io_poke(addr, value)
+        for pin, level in s["pins"].items():
+            m.set_pin(pin, level)
+        for cycle, pin, level in s["schedule"]:
+            m.schedule_pin(cycle, pin, level)
+    return pair
+
+
+def outcome(action, *args):
+    """What an action did: its return value, or the error's type, pc and cycles."""
+    try:
+        return ("ok", action(*args))
+    except Pms150cError as err:
+        return (type(err).__name__, getattr(err, "pc", None), getattr(err, "cycles", None))
+
+
+def same_state(fast, ref, where: str) -> None:
+    a, b = fast.snapshot(), ref.snapshot()
+    if a != b:
+        diff = {k: (a[k], b[k]) for k in b if a.get(k) != b[k]}
+        raise AssertionError(f"{where}: fast vs reference differ in {diff}")
+
+
+def run_both(s: dict) -> None:
+    fast, ref = build(s)
+    same_state(fast, ref, "after setup")
+    wakes = list(s["wake_pins"])
+    budget_end = s["cycles"]
+    while True:
+        remaining = budget_end - ref.cycles
+        if remaining <= 0:
+            break
+        got = outcome(fast.run, remaining), outcome(ref.run, remaining)
+        assert got[0] == got[1], f"run({remaining}) from cycle {ref.cycles}"
+        same_state(fast, ref, f"after run up to cycle {ref.cycles}")
+        if got[1][0] != "ok" or ref.mode != "stopsys" or not wakes:
+            break
+        pin, level = wakes.pop()  # the host pokes a pin of the sleeping chip
+        fast.set_pin(pin, level)
+        ref.set_pin(pin, level)
+        same_state(fast, ref, f"after set_pin({pin}, {level})")
+
+
+def step_both(s: dict, steps: int) -> None:
+    fast, ref = build(s)
+    for n in range(steps):
+        got = outcome(fast.step), outcome(ref.step)
+        assert got[0] == got[1], f"step {n} at cycle {ref.cycles}"
+        same_state(fast, ref, f"after step {n}")
+        if got[1][0] != "ok" or ref.mode == "stopsys":
+            break
+
+
+@examples(5000)
+@given(scenarios(peripherals=False))
+def test_random_programs_agree_after_n_cycles(scenario):
+    run_both(scenario)
+
+
+@examples(4500)
+@given(scenarios(peripherals=True))
+def test_random_programs_with_peripherals_agree_after_n_cycles(scenario):
+    run_both(scenario)
+
+
+@examples(600)
+@given(scenarios(peripherals=True), st.integers(1, 300))
+def test_random_programs_agree_after_every_step(scenario, steps):
+    step_both(scenario, steps)
