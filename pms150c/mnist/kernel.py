@@ -1,0 +1,226 @@
+"""The MNIST kernels on the emulated chip: find, assemble, feed an image, read the digit.
+
+A kernel is an assembly program in asm/ with a reserved ROM table `image_slot` .. `image_end`
+of `ret #k` words. The host writes the image there (as a programmer would burn it into the
+OTP ROM: the host never touches RAM), powers the chip on and runs it to `stopsys`. The
+kernel leaves the digit in RAM at `DIGIT` (also on pins PA4..PA7) and the ten logits as
+int16 at `L0`. Two slot formats exist: 32 words with two 4-bit pixels each (pixel 2q in the
+low nibble of word q; the main kernel) and 64 words with one pixel each (the BitNetPDK-shape
+kernel, whose pixels go up to 31).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from pms150c.errors import DataError, Pms150cError
+from pms150c.image import Image
+
+MAIN_FIRMWARE = "mnist.asm"
+BITNET_FIRMWARE = "mnist_bitnet.asm"
+RET_K = 0x0100
+MAX_CYCLES = 2_000_000  # a stuck kernel stops here instead of running forever
+
+
+def firmware_dir() -> Path:
+    """asm/ next to the package in a source checkout, or pms150c/_asm inside a wheel."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package.parent / "asm", package / "_asm"):
+        if (candidate / MAIN_FIRMWARE).is_file():
+            return candidate
+    raise DataError("the kernel sources (asm/mnist.asm) are not installed with this package")
+
+
+@dataclass
+class Kernel:
+    """An assembled kernel and where its image slot, digit and logits are."""
+
+    image: Image
+    name: str = "kernel"
+    slot: int = field(init=False)
+    slot_words: int = field(init=False)
+    digit_address: int = field(init=False)
+    logits_address: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        labels = self.image.labels
+        symbols = self.image.symbols
+        try:
+            self.slot = int(labels["image_slot"])
+            self.slot_words = int(labels["image_end"]) - self.slot
+            self.digit_address = int(symbols["DIGIT"])
+            self.logits_address = int(symbols["L0"])
+        except KeyError as exc:
+            raise DataError(f"{self.name}: not an MNIST kernel (no symbol {exc})") from None
+        if self.slot_words not in (32, 64):
+            raise DataError(f"{self.name}: image slot of {self.slot_words} words, expected 32/64")
+
+    @property
+    def xmax(self) -> int:
+        """Largest pixel value the slot format holds."""
+        return 15 if self.slot_words == 32 else 255
+
+    @property
+    def kind(self) -> str:
+        return "main" if self.slot_words == 32 else "bitnet"
+
+    def rom_words(self) -> int:
+        """ROM words the kernel occupies: code, tables and the image slot."""
+        return self.image.used_words
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Slot words for a batch of input vectors `x` int[N, 64]."""
+        x = np.atleast_2d(np.asarray(x))
+        if x.shape[1:] != (64,):
+            raise DataError(f"input vectors must have 64 pixels, got shape {x.shape}")
+        if x.size and (x.min() < 0 or x.max() > self.xmax):
+            raise DataError(f"pixels must be 0..{self.xmax} for this kernel")
+        x = x.astype(np.int64)
+        data = x[:, 0::2] | (x[:, 1::2] << 4) if self.slot_words == 32 else x
+        return RET_K | data
+
+    def rom_with(self, x: np.ndarray) -> Image:
+        """The ROM image with one input vector burnt into the slot."""
+        words = self.image.words.astype(np.int64)
+        words[self.slot : self.slot + self.slot_words] = self.encode(x)[0]
+        img = self.image
+        return Image(words, img.symbols, img.source, img.written, img.labels)
+
+    def run(self, x: np.ndarray, max_cycles: int = MAX_CYCLES) -> dict[str, np.ndarray]:
+        """Run a batch from power-on; returns digits, logits, cycles, stack_max, ram."""
+        from pms150c.machine import Machine
+
+        words = self.encode(x)
+        out = Machine(self.image).run_batch(self.slot, words, max_cycles)
+        if (out["status"] != "stopsys").any():
+            i = int(np.flatnonzero(out["status"] != "stopsys")[0])
+            raise Pms150cError(f"{self.name}: run {i} did not reach stopsys in {max_cycles} cycles")
+        ram = np.asarray(out["ram"], dtype=np.uint8)
+        lo = self.logits_address
+        logits = ram[:, lo : lo + 20].copy().view("<i2").astype(np.int64)
+        return {
+            "digits": ram[:, self.digit_address].astype(np.int64),
+            "logits": logits,
+            "cycles": np.asarray(out["cycles"], dtype=np.int64),
+            "stack_max": np.asarray(out["stack_max"], dtype=np.int64),
+            "ram": ram,
+        }
+
+    def ram_footprint(self, x: np.ndarray) -> dict[str, int]:
+        """RAM the kernel writes for one input, found by poisoning RAM before power-on runs.
+
+        Two runs start with every RAM byte at 0x00 and at 0xFF; a byte counts as used when
+        it ends different from its poison in either run. Returns the count, the highest
+        used address and the stack high-water mark (SP after the deepest push)."""
+        from pms150c.machine import Machine
+
+        image = self.rom_with(x)
+        used = np.zeros(64, dtype=bool)
+        stack_max = 0
+        for poison in (0x00, 0xFF, 0x5A):
+            m = Machine(image)
+            m.ram[:] = poison
+            m.run(MAX_CYCLES)
+            used |= m.ram != poison
+            stack_max = max(stack_max, m.stack_max)
+        addresses = np.flatnonzero(used)
+        return {
+            "ram_bytes": int(used.sum()),
+            "ram_top": int(addresses.max()) if addresses.size else -1,
+            "stack_max": stack_max,
+        }
+
+    def instructions_per_cycle(self, x: np.ndarray) -> float:
+        """Executed instructions per cycle on one input (from the Machine's profile)."""
+        from pms150c.machine import Machine
+
+        m = Machine(self.rom_with(x))
+        m.enable_profile()
+        m.run(MAX_CYCLES)
+        return float(m.profile_counts[0].sum()) / max(m.cycles, 1)
+
+
+def assemble_kernel(path: str | Path) -> Kernel:
+    """Assemble an .asm kernel, or load an .ihx built from one (symbols come from the .asm
+    of the same name next to it, or from the shipped kernel with the same code)."""
+    from pms150c.toolchain.assembler import assemble_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such firmware file")
+    suffix = path.suffix.lower()
+    if suffix == ".asm":
+        return Kernel(assemble_file(path), path.name)
+    if suffix not in (".ihx", ".hex"):
+        raise DataError(f"{path.name}: firmware must be .asm or .ihx")
+    loaded = Image.from_ihx(path)
+    candidates = [path.with_suffix(".asm")]
+    candidates += [firmware_dir() / MAIN_FIRMWARE, firmware_dir() / BITNET_FIRMWARE]
+    for asm in candidates:
+        if not asm.is_file():
+            continue
+        kernel = Kernel(assemble_file(asm), path.name)
+        if _same_code(kernel, loaded):
+            img = kernel.image
+            kernel.image = Image(loaded.words, img.symbols, img.source, loaded.written, img.labels)
+            return kernel
+    raise DataError(f"{path.name}: unknown kernel; pass its .asm (or put it next to the .ihx)")
+
+
+def _same_code(kernel: Kernel, loaded: Image) -> bool:
+    a = kernel.image.words.astype(np.int64)
+    b = loaded.words.astype(np.int64)
+    mask = np.ones(a.shape, dtype=bool)
+    mask[kernel.slot : kernel.slot + kernel.slot_words] = False
+    return bool((a[mask] == b[mask]).all())
+
+
+def build_kernel(model=None, firmware: str = MAIN_FIRMWARE) -> Kernel:
+    """Assemble a shipped kernel; with `model`, with that model's weights instead of the
+    committed include (the include is generated into a temporary copy of asm/)."""
+    from pms150c.mnist import export
+    from pms150c.toolchain.assembler import assemble_file
+
+    src = firmware_dir() / firmware
+    if model is None:
+        return Kernel(assemble_file(src), firmware)
+    include = (
+        export.main_include(model) if firmware == MAIN_FIRMWARE else export.bitnet_include(model)
+    )
+    inc_name = "mnist_weights.inc" if firmware == MAIN_FIRMWARE else "mnist_bitnet_weights.inc"
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(src, Path(tmp) / firmware)
+        (Path(tmp) / inc_name).write_text(include)
+        return Kernel(assemble_file(Path(tmp) / firmware), firmware)
+
+
+@lru_cache(maxsize=2)
+def shipped_kernel(firmware: str = MAIN_FIRMWARE) -> Kernel:
+    return build_kernel(None, firmware)
+
+
+def classify(image: np.ndarray) -> tuple[int, int]:
+    """Classify one digit on the emulated PMS150C with the shipped main kernel.
+
+    `image` is a 28x28 grey MNIST-style image (uint8, 0..255), which is preprocessed as the
+    shipped model expects, or the model's 64-pixel input vector (values 0..15). Returns
+    `(digit, cycles)`; the chip runs at 8 MHz, so cycles / 8000 is the time in ms.
+    """
+    from pms150c.mnist.data import preprocess
+    from pms150c.mnist.model import default_model
+
+    arr = np.asarray(image)
+    if arr.shape == (28, 28):
+        arr = preprocess(arr[None].astype(np.uint8), default_model().spec)[0]
+    elif arr.size == 64:
+        arr = arr.reshape(64)
+    else:
+        raise DataError(f"classify takes a 28x28 image or 64 pixels, got shape {arr.shape}")
+    out = shipped_kernel().run(arr[None])
+    return int(out["digits"][0]), int(out["cycles"][0])
