@@ -143,7 +143,7 @@ class Profile:
                 str(r.executions),
                 r.function,
                 f"{r.filename}:{r.line}",
-                r.text,
+                r.text.split(";", 1)[0].strip(),
             )
         return table
 
