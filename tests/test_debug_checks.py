@@ -74,6 +74,14 @@ def test_runaway_recursion_is_reported_where_sp_would_leave_ram():
     assert report.stack_max == 0x40
 
 
+def test_stack_overflow_is_found_even_when_the_machine_wraps_the_stack():
+    src = "\tmov a, #0x3c\n\tmov.io 0x02, a\nrec:\n\tcall rec\n"
+    m = Machine(assemble(src), stack_checks=False)
+    report = check_firmware(m, 1000)
+    assert [(p.pc, p.sp) for p in report.stack_problems] == [(2, 0x40)]
+    assert m.stack_checks is False
+
+
 def test_sp_written_outside_ram_is_reported():
     src = "\tmov a, #0x50\n\tmov.io 0x02, a\n\tstopsys\n"
     report = check_firmware(Machine(assemble(src)), 100)

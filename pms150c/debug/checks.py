@@ -104,12 +104,15 @@ def ram_accesses(word: int, ram: np.ndarray, sp_after: int) -> tuple[set[int], s
 def check_firmware(machine, max_cycles: int) -> CheckReport:
     """Run `machine` up to `max_cycles` (or stopsys) watching for firmware mistakes.
 
-    Breakpoints and the machine's own watchpoints are suspended during the run."""
+    Breakpoints and the machine's own watchpoints are suspended during the run, and stack
+    checks are on even for a machine made with ``stack_checks=False``."""
     from ..machine import StopKind
 
     saved_mask = machine.watch_mask.copy()
     saved_values, saved_conditions = machine._watch_values, machine._conditions
     saved_breakpoints = set(machine.breakpoints)
+    saved_stack_checks = machine.stack_checks
+    machine.stack_checks = True  # so the run stops at the push or pop that leaves RAM
     written = np.zeros(RAM_BYTES, dtype=bool)
     reported = np.zeros(RAM_BYTES, dtype=bool)
     report = CheckReport(stop=None, cycles=0, stack_max=0)
@@ -154,6 +157,7 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
                     mask[address] = WATCH_WRITE
     finally:
         machine.watch_mask[:] = saved_mask
+        machine.stack_checks = saved_stack_checks
         machine._watch_values, machine._conditions = saved_values, saved_conditions
         for pc in saved_breakpoints:
             machine.breakpoints.add(pc)
