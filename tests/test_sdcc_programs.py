@@ -3,10 +3,10 @@
 The C sources are in tests/c/. Each test compiles one with the inputs it chooses (as -D
 macros), runs the image until the program's `stopsys`, reads the results from RAM at the
 addresses sdldpdk's map file gives for the C globals, and checks them against the same
-computation done in Python. SDCC's start-up code, ROM tables (`ret k` through `pcadd`) and its
-runtime library (_mulint, _divuint, _moduint, _divsint, _modsint) run unchanged. Every
-program runs in both the fast Machine and the reference interpreter, which must agree
-exactly (cycles included).
+computation done in Python. SDCC's start-up code, its ROM tables (`ret k` through `pcadd`),
+its runtime library (_mulint, _divuint, _moduint, _divsint, _modsint) and its interrupt
+entry code run unchanged. Every program runs in both the fast Machine and the reference
+interpreter, which must agree exactly (cycles included).
 """
 
 from __future__ import annotations
@@ -158,3 +158,17 @@ def test_signed_16bit_multiply_divide_modulo(x, y, tmp_path):
     assert run.signed_word("_product") == wrap16(x * y)
     assert run.signed_word("_quotient") == quotient
     assert run.signed_word("_remainder") == remainder
+
+
+# -- an interrupt routine in C -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ticks", [1, 5, 12])
+def test_timer16_interrupt_routine_in_c(ticks, tmp_path):
+    """T16 counts the system clock from 0; bit 8 rises at 256 counts, then every 512, so the
+    ISR's n-th interrupt is at 256 + 512 (n - 1) counts. main then needs a few dozen cycles to
+    notice and stop (stopsys freezes T16)."""
+    run = Run(compile_c("t16_isr", tmp_path, TICKS=ticks))
+    assert run.byte("_ticks") == ticks
+    last_edge = 256 + 512 * (ticks - 1)
+    assert last_edge <= run.snapshot["t16"] < last_edge + 64
