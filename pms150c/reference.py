@@ -6,7 +6,8 @@ slow, obvious way: one handler per instruction in a dict keyed by the ISA table'
 the two ALU primitives of pdk13-reference.md 2.2 written out literally, and the peripherals
 (Timer16, Timer2, watchdog) advanced by one ``tick()`` per system cycle instead of by
 scheduled events. The hypothesis tests in tests/test_differential.py run random programs in
-both interpreters and require identical ``snapshot()`` dicts.
+both interpreters and require identical ``snapshot()`` dicts. Where the contract leaves a
+choice open, the section "Clarifications" of docs/timing-model.md says what both do.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,9 +24,8 @@ from pms150c.device import IO_NAMES, PA_PINS
 from pms150c.errors import Pms150cError
 from pms150c.image import Image
 from pms150c.isa import BY_OP, INSTRUCTIONS
+from pms150c.machine import Machine
 from pms150c.reference import ReferenceMachine
-
-Machine = pytest.importorskip("pms150c.machine").Machine
 
 SCALE = float(os.environ.get("PMS150C_DIFF_SCALE", "1"))
 

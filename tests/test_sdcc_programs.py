@@ -21,13 +21,9 @@ import numpy as np
 import pytest
 
 from pms150c.image import Image
+from pms150c.machine import Machine
 from pms150c.reference import ReferenceMachine, StopReason
 from pms150c.toolchain.ihex import parse_ihx
-
-try:
-    from pms150c.machine import Machine
-except ImportError:  # pragma: no cover - while the core is being written
-    Machine = None
 
 C_DIR = Path(__file__).parent / "c"
 HAVE_SDCC = shutil.which("sdcc") is not None and shutil.which("sdaspdk13") is not None
@@ -67,10 +63,9 @@ class Run:
         reference = ReferenceMachine(firmware.image)
         assert reference.run(MAX_CYCLES) == StopReason.STOPSYS
         self.snapshot = reference.snapshot()
-        if Machine is not None:
-            fast = Machine(firmware.image)
-            assert fast.run(MAX_CYCLES) == StopReason.STOPSYS
-            assert fast.snapshot() == self.snapshot
+        fast = Machine(firmware.image)
+        assert fast.run(MAX_CYCLES) == StopReason.STOPSYS
+        assert fast.snapshot() == self.snapshot
         self.ram = self.snapshot["ram"]
 
     def byte(self, symbol: str, offset: int = 0) -> int:
