@@ -64,10 +64,7 @@ def _load_data(args, kind: str, model) -> tuple[np.ndarray, np.ndarray]:
         return shipped_test_set(kind)
     from pms150c.mnist.data import load_mnist, preprocess
 
-    folder = Path(args.data)
-    if not folder.is_dir():
-        raise Pms150cError(f"--data {args.data}: not a folder")
-    images, labels = load_mnist(folder, "test")
+    images, labels = load_mnist(Path(args.data), "test")
     return preprocess(images, model.spec), labels
 
 
@@ -79,15 +76,17 @@ def _run_chunk(task: tuple[str | None, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def run(args) -> dict:
+    if args.limit is not None and args.limit < 1:
+        raise Pms150cError("--limit must be at least 1")
+    if args.jobs < 1:
+        raise Pms150cError("--jobs must be at least 1")
+    if args.data is not None and not Path(args.data).is_dir():
+        raise Pms150cError(f"--data {args.data}: not a folder")
     kernel = _load_kernel(args.firmware)
     model = _reference_model(kernel.kind)
     x, labels = _load_data(args, kernel.kind, model)
     if args.limit is not None:
-        if args.limit < 1:
-            raise Pms150cError("--limit must be at least 1")
         x, labels = x[: args.limit], labels[: args.limit]
-    if args.jobs < 1:
-        raise Pms150cError("--jobs must be at least 1")
     ref_digits, inter = model.forward(x)
     chunks = [(args.firmware, x[i : i + CHUNK]) for i in range(0, len(x), CHUNK)]
 
