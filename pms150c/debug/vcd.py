@@ -119,8 +119,8 @@ class _Writer:
 def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
     """Run `machine` for up to `max_cycles` cycles (or until stopsys) and return the VCD text.
 
-    Breakpoints do not stop the recording; an invalid opcode or a stack error raises as
-    in `Machine.run`."""
+    Breakpoints do not stop the recording, Ctrl-C ends it early (the text so far is
+    returned); an invalid opcode or a stack error raises as in `Machine.run`."""
     if unit not in ("cycle", "ns"):
         raise VcdError(f"unknown time unit {unit!r} (use 'cycle' or 'ns')")
     regs, io = machine._regs, machine._io
@@ -132,17 +132,20 @@ def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
 
     writer.sample(time_of(regs, io, machine.cycles), int(_sample(regs, io)))
     end = machine.cycles + int(max_cycles)
-    while machine.cycles < end:
-        t0 = machine.cycles
-        regs0, io0 = regs.copy(), io.copy()
-        status = machine._call(machine._clean, t0 + 1)
-        t1 = machine.cycles
-        for c in range(t0 + 1, t1):
-            catch_up(regs0, io0, c)
-            writer.sample(time_of(regs0, io0, c), int(_sample(regs0, io0)))
-        writer.sample(time_of(regs, io, t1), int(_sample(regs, io)))
-        if status == ST_STOPSYS or t1 == t0:
-            break
+    try:
+        while machine.cycles < end:
+            t0 = machine.cycles
+            regs0, io0 = regs.copy(), io.copy()
+            status = machine._call(machine._clean, t0 + 1)
+            t1 = machine.cycles
+            for c in range(t0 + 1, t1):
+                catch_up(regs0, io0, c)
+                writer.sample(time_of(regs0, io0, c), int(_sample(regs0, io0)))
+            writer.sample(time_of(regs, io, t1), int(_sample(regs, io)))
+            if status == ST_STOPSYS or t1 == t0:
+                break
+    except KeyboardInterrupt:  # Ctrl-C ends the recording; what was recorded is kept
+        pass
     writer.lines.append(f"#{time_of(regs, io, machine.cycles)}")
     return "\n".join(writer.lines) + "\n"
 
