@@ -54,7 +54,13 @@ def _cycles(text: str) -> int:
 
 
 def _positive(text: str) -> int:
-    return _cycles(text)
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
 
 
 def _common(p, default_cycles: int) -> None:
