@@ -1,0 +1,4 @@
+	.area HOME (ABS)
+	.org 0x7fe
+	nop
+	nop

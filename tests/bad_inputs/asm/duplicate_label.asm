@@ -1,0 +1,2 @@
+loop:	nop
+loop:	nop

@@ -1,0 +1,2 @@
+	nop
+	.include "include_self.asm"

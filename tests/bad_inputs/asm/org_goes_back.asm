@@ -1,0 +1,6 @@
+	.area HOME (ABS)
+	.org 4
+	nop
+	.org 2
+	nop
+	nop

@@ -1,0 +1,3 @@
+	.area CODE
+	.org 2
+	nop

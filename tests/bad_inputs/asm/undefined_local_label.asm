@@ -1,0 +1,2 @@
+start:
+	goto 1$

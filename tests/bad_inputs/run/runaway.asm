@@ -1,0 +1,3 @@
+; never stops
+loop:	nop
+	goto loop

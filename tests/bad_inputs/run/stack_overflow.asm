@@ -1,0 +1,2 @@
+; calls itself until the stack leaves RAM
+self:	call self

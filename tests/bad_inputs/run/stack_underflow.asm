@@ -1,0 +1,2 @@
+; returns with an empty stack
+	ret

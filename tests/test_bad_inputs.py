@@ -1,0 +1,119 @@
+"""Every malformed input in tests/bad_inputs/ ends in its one-line message, never a traceback.
+
+tests/bad_inputs/cases.toml lists each case: the tool (`python -m pms150c` or
+`python -m pms150c.run`), its arguments (relative to the corpus folder), the exit status and
+the last line the tool must print on stderr. The cases run in-process through each tool's
+`main(argv)` for speed; a sample of them also runs in a real subprocess, to show that no
+"Traceback" reaches the terminal end to end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import tomllib
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "bad_inputs"
+CASES = tomllib.loads((CORPUS / "cases.toml").read_text())["case"]
+CATEGORIES = ("asm", "hex", "idx", "cli", "run")
+# cases that also run through a real `python -m ...` process: one or two per category
+SUBPROCESS_CASES = [
+    "asm/deep_parentheses",
+    "asm/include_self",
+    "hex/bad_checksum_data",
+    "idx/images_data_truncated",
+    "cli/no_command",
+    "cli/exec_pin_garbage",
+    "run/exec_invalid_opcode",
+]
+
+
+def case_id(case: dict) -> str:
+    return f"{case['category']}/{case['name']}"
+
+
+BY_ID = {case_id(c): c for c in CASES}
+
+
+def expand(text: str, tmp_path: Path) -> str:
+    return text.replace("{tmp}", str(tmp_path)).replace("{repo}", str(REPO))
+
+
+def entry_point(tool: str):
+    if tool == "pms150c":
+        from pms150c.cli import main
+    elif tool == "pms150c.run":
+        from pms150c.run import main
+    else:
+        raise AssertionError(f"unknown tool {tool!r} in cases.toml")
+    return main
+
+
+def check_stderr(case: dict, code: int, err: str, tmp_path: Path) -> None:
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines, f"{case_id(case)}: nothing on stderr"
+    expected = expand(case["message"], tmp_path)
+    match = case.get("match", "exact")
+    if match == "prefix":
+        assert lines[-1].startswith(expected), lines[-1]
+    elif match == "regex":
+        assert re.fullmatch(expected, lines[-1]), lines[-1]
+    else:
+        assert lines[-1] == expected
+    if code == 1:  # a Pms150cError: exactly one line (usage errors also print the usage)
+        assert len(lines) == 1, err
+    assert code == case["exit"] != 0
+
+
+def test_corpus_covers_every_category_with_at_least_60_cases():
+    counts = Counter(case["category"] for case in CASES)
+    assert set(counts) == set(CATEGORIES), counts
+    assert sum(counts.values()) >= 60
+    assert all(counts[c] >= 5 for c in CATEGORIES), counts
+    assert len(BY_ID) == len(CASES), "duplicate case names"
+
+
+def test_every_corpus_file_is_used_by_a_case():
+    used = " ".join(" ".join(case["argv"]) for case in CASES)
+    for path in CORPUS.rglob("*"):
+        if path.is_file() and path.suffix in (".asm", ".ihx"):
+            assert str(path.relative_to(CORPUS)) in used, f"{path.name} has no case"
+    for folder in (CORPUS / "idx").iterdir():
+        assert f"idx/{folder.name}" in used, f"{folder.name} has no case"
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_bad_input_gives_its_one_line_message(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(CORPUS)
+    argv = [expand(arg, tmp_path) for arg in case["argv"]]
+    try:
+        code = entry_point(case["tool"])(argv)
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code
+    check_stderr(case, code, capsys.readouterr().err, tmp_path)
+    assert not (CORPUS / "asm" / "out.ihx").exists()
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_bad_input_through_a_real_process_prints_no_traceback(name, tmp_path):
+    case = BY_ID[name]
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    argv = [expand(arg, tmp_path) for arg in case["argv"]]
+    proc = subprocess.run(
+        [sys.executable, "-m", case["tool"], *argv],
+        cwd=CORPUS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    check_stderr(case, proc.returncode, proc.stderr, tmp_path)
+    assert "Traceback" not in proc.stdout
