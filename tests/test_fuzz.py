@@ -17,6 +17,9 @@ Example counts scale with PMS150C_FUZZ_SCALE (e.g. 0.1 while iterating, 10 for a
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -211,3 +214,59 @@ def test_step_never_moves_cycles_backwards_or_raises_anything_but_pms150c_errors
             break
         assert m.cycles >= before
         assert m.cycles > before or m.mode == "stopsys"
+
+
+# -- the core with Numba's bounds checks ----------------------------------------------------------
+
+BOUNDSCHECK_SCRIPT = """
+import sys
+import numba
+import numpy as np
+
+assert numba.config.BOUNDSCHECK == 1, "NUMBA_BOUNDSCHECK did not take effect"
+
+
+@numba.njit
+def past_the_end(a):
+    return a[len(a)]
+
+
+try:
+    past_the_end(np.zeros(3))
+    sys.exit("bounds checks are off: an index past the end did not raise")
+except IndexError:
+    pass
+
+sys.path.insert(0, "tests")
+import test_fuzz
+
+test_fuzz.test_fast_core_invariants_hold_whatever_the_program_does()
+test_fuzz.test_step_never_moves_cycles_backwards_or_raises_anything_but_pms150c_errors()
+test_fuzz.test_garbage_rom_and_state_runs_identically_in_both_interpreters()
+print("bounds-checked fuzz passed")
+"""
+
+
+@pytest.mark.slow
+def test_fuzz_passes_with_numba_bounds_checks_on(tmp_path):
+    """The CI job of issue 9: the jitted core compiled with NUMBA_BOUNDSCHECK=1 (into its own
+    cache folder, so nothing compiled without checks is reused) survives a short fuzz."""
+    repo = Path(__file__).resolve().parent.parent
+    env = dict(
+        os.environ,
+        NUMBA_BOUNDSCHECK="1",
+        NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"),
+        PMS150C_FUZZ_SCALE="0.1",
+        PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", BOUNDSCHECK_SCRIPT],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "bounds-checked fuzz passed" in proc.stdout
+    assert any((tmp_path / "numba-cache").rglob("*.nbi")), "the core was not compiled afresh"

@@ -1,0 +1,67 @@
+"""Firmware that never stops: Ctrl-C ends `Machine.run()` cleanly; the CLI has a cycle limit.
+
+`run()` without a limit goes on until the program stops. A user who presses Ctrl-C must get
+``StopReason.INTERRUPTED`` back with the machine in a consistent state, from which it can
+run on. The test sends a real SIGINT to the main thread from a timer thread.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import pytest
+
+from pms150c import assemble
+
+machine = pytest.importorskip("pms150c.machine")
+Machine, StopReason = machine.Machine, machine.StopReason
+
+COUNTER_LOOP = """\
+loop:   inc     0x10            ; RAM 0x10 counts, so the state moves all the time
+        goto    loop
+"""
+SLEEP_FOREVER = """\
+        stopexe                 ; no timer or pin is enabled: nothing ever wakes it
+        goto    0
+"""
+
+
+def run_until_sigint(m, delay_s: float = 0.5):
+    """`m.run()` with a SIGINT delivered to this thread after `delay_s`; (reason, seconds)."""
+    timer = threading.Timer(delay_s, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        reason = m.run()
+    finally:
+        timer.cancel()
+        timer.join()
+    return reason, time.monotonic() - start
+
+
+@pytest.mark.parametrize("source", [COUNTER_LOOP, SLEEP_FOREVER], ids=["busy_loop", "stopexe"])
+def test_ctrl_c_stops_an_endless_run_with_the_state_intact(source):
+    image = assemble(source)
+    m = Machine(image)
+    m.run(1000)  # compile before the clock starts
+    reason, seconds = run_until_sigint(m)
+    assert reason == StopReason.INTERRUPTED
+    assert (reason.pc, reason.cycles) == (m.pc, m.cycles)
+    assert m.cycles > 1000 and seconds < 30
+    # the interrupted machine is exactly where an uninterrupted one is after as many cycles
+    fresh = Machine(image)
+    fresh.run(m.cycles)
+    assert fresh.snapshot() == m.snapshot()
+    # and it runs on from there like the uninterrupted one
+    m.run(5000)
+    fresh.run(5000)
+    assert m.snapshot() == fresh.snapshot()
+
+
+def test_run_with_a_limit_on_an_endless_program_returns_max_cycles():
+    m = Machine(assemble(COUNTER_LOOP))
+    reason = m.run(3_000_000)
+    assert reason == StopReason.MAX_CYCLES
+    assert 3_000_000 <= m.cycles <= 3_000_001
