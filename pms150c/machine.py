@@ -161,7 +161,9 @@ class Breakpoints(MutableSet):
             if where in image.symbols:
                 return (int(image.symbols[where]) // 2) & (ROM_WORDS - 1)
             raise LabelError(f"no label {where!r} in the image")
-        return int(where) & (ROM_WORDS - 1)
+        if not 0 <= int(where) < ROM_WORDS:  # masking would stop somewhere else silently
+            raise LabelError(f"breakpoint {int(where):#x} is outside ROM (0..0x{ROM_WORDS - 1:x})")
+        return int(where)
 
     def __contains__(self, where: object) -> bool:
         try:
