@@ -20,7 +20,7 @@ from pms150c.mnist.model import (
     rom_words_estimate,
     shipped_test_set,
 )
-from pms150c.mnist.train import QatNet, TrainConfig, train
+from pms150c.mnist.train import QatNet, TrainConfig, train, train_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 MNIST = ROOT.parent / "shared" / "mnist"
@@ -225,3 +225,20 @@ def test_shipped_test_set_is_the_preprocessed_mnist_test_split():
     np.testing.assert_array_equal(x, preprocess(images, default_model().spec))
     xb, _ = shipped_test_set("bitnet")
     np.testing.assert_array_equal(xb, preprocess(images, bitnet_model().spec))
+
+
+def test_distillation_trains_a_teacher_and_keeps_the_student_integer_exact():
+    rng = np.random.default_rng(9)
+    images = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 256).astype(np.uint8)
+    config = TrainConfig(hidden=(8,), epochs=2, batch=64, distill=0.5, teacher_hidden=16)
+    x = preprocess(images, config.spec)
+    soft = train_teacher(x, labels.astype(np.int64), config)
+    assert soft.shape == (256, 10)
+    np.testing.assert_allclose(soft.sum(axis=1), 1, rtol=1e-5)
+    net, history = train(config, images, labels)
+    float_logits, _ = net.forward(x)
+    np.testing.assert_array_equal(
+        float_logits.astype(np.int64), net.to_int_model().forward(x)[1][-1]
+    )
+    assert np.isfinite(history[-1]["loss"])

@@ -150,13 +150,18 @@ BITNET = TrainConfig(
     spec=PreprocessSpec(4, 4, 20, 8, 31),
 )
 SEEDS = (0, 1, 2)
+MORE_SEEDS = tuple(range(8))
+ARITHMETIC = ((3, 31), (2, 127), (3, 127))  # (shift, hmax) finalists of stages B and F-explore
 
 
 def run_final(s: Search, out_dir: str) -> None:
-    """Stage D (augmentation, epochs, seeds) for the chosen net, then the BitNetPDK shape.
+    """Stages D-F for the chosen net, stage E for the BitNetPDK shape; writes package data.
 
-    The run with the best validation accuracy is retrained identically and saved (the
-    trainer is deterministic, so the retrained weights are the selected ones).
+    D picks the training setting (augmentation, epochs) on seeds 0-2. F compares the
+    finalist shift/hmax pairs over 8 seeds by their mean validation accuracy (single seeds
+    differ by up to 0.4 points), then the best seed of the best pair is shipped. E trains the
+    published shape with the same training setting over the same 8 seeds. The trainer is
+    deterministic, so retraining a selected run gives exactly the selected weights.
     """
     runs = {}
     for augment in (0, 1):
@@ -165,10 +170,29 @@ def run_final(s: Search, out_dir: str) -> None:
                 name = f"64-40-10 augment{augment} epochs{epochs} seed{seed}"
                 runs[name] = replace(CHOSEN, augment=augment, epochs=epochs, seed=seed)
                 s.run("D", name, runs[name])
-    best = runs[s.best("D")["name"]]
-    for seed in SEEDS:
-        name = f"BitNetPDK shape augment{best.augment} epochs{best.epochs} seed{seed}"
-        runs[name] = replace(BITNET, augment=best.augment, epochs=best.epochs, seed=seed)
+    setting = runs[s.best("D")["name"]]
+    means = {}
+    for shift, hmax in ARITHMETIC:
+        accs = []
+        for seed in MORE_SEEDS:
+            name = f"64-40-10 shift{shift} hmax{hmax} seed{seed}"
+            runs[name] = replace(setting, shifts=(shift,), hmax=(hmax,), seed=seed)
+            accs.append(s.run("F", name, runs[name])["val_accuracy"])
+        means[(shift, hmax)] = float(np.mean(accs))
+        print(f"# shift {shift} hmax {hmax}: mean validation {means[(shift, hmax)]:.4f}")
+    shift, hmax = max(means, key=means.get)
+    best = max(
+        (
+            r
+            for r in s.results
+            if r["stage"] == "F" and r["shifts"] == [shift] and r["hmax"] == [hmax]
+        ),
+        key=lambda r: r["val_accuracy"],
+    )
+    best = runs[best["name"]]
+    for seed in MORE_SEEDS:
+        name = f"BitNetPDK shape augment{setting.augment} epochs{setting.epochs} seed{seed}"
+        runs[name] = replace(BITNET, augment=setting.augment, epochs=setting.epochs, seed=seed)
         s.run("E", name, runs[name])
     best_bitnet = runs[s.best("E")["name"]]
     out = Path(out_dir)
@@ -182,8 +206,9 @@ def run_final(s: Search, out_dir: str) -> None:
         x_bitnet=preprocess(s.test_images, bitnet.spec),
         labels=s.test_labels,
     )
-    for label, model in (("main", main_model), ("bitnet", bitnet)):
+    for label, config, model in (("main", best, main_model), ("bitnet", best_bitnet, bitnet)):
         x = preprocess(s.test_images, model.spec)
+        print(f"# {label}: {config}")
         print(f"# {label}: shape {model.shape}, test accuracy {model.accuracy(x, s.test_labels)}")
 
 

@@ -47,6 +47,9 @@ class TrainConfig:
     lr_min: float = 0.0
     seed: int = 0
     augment: int = 0  # random translation of the 28x28 image by up to this many pixels
+    distill: float = 0.0  # weight of the distillation loss from a float teacher (0: none)
+    distill_temp: float = 4.0  # softmax temperature of the distillation loss
+    teacher_hidden: int = 256  # width of the float teacher MLP (same inputs as the student)
     spec: PreprocessSpec = field(default_factory=PreprocessSpec)
 
 
@@ -58,6 +61,45 @@ def quantize(w: np.ndarray, kind: str) -> np.ndarray:
     if kind == "ternary":
         return np.clip(np.floor(w + 0.5), -1, 1).astype(np.float32)
     raise ValueError(f"unknown weight set {kind!r}")
+
+
+def softmax(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def train_teacher(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """A float MLP (one ReLU layer) on the same inputs; returns its softened probabilities.
+
+    Only its soft targets are used: they tell the 2-bit student which wrong digits are
+    nearly right, which the one-hot labels cannot.
+    """
+    rng = np.random.default_rng(config.seed + 1000)
+    xf = x.astype(np.float32) / config.spec.xmax
+    n_in, width = xf.shape[1], config.teacher_hidden
+    w1 = (rng.standard_normal((n_in, width)) * np.sqrt(2 / n_in)).astype(np.float32)
+    b1 = np.zeros(width, np.float32)
+    w2 = (rng.standard_normal((width, 10)) * np.sqrt(1 / width)).astype(np.float32)
+    b2 = np.zeros(10, np.float32)
+    params = [w1, b1, w2, b2]
+    opt = Adam(params)
+    epochs, batch = 30, 128
+    steps = math.ceil(len(y) / batch)
+    total, step = epochs * steps, 0
+    for _ in range(epochs):
+        order = rng.permutation(len(y))
+        for b in range(steps):
+            idx = order[b * batch : (b + 1) * batch]
+            h = np.maximum(xf[idx] @ w1 + b1, 0)
+            p = softmax(h @ w2 + b2)
+            p[np.arange(len(idx)), y[idx]] -= 1
+            p /= len(idx)
+            dh = (p @ w2.T) * (h > 0)
+            grads = [xf[idx].T @ dh, dh.sum(0), h.T @ p, p.sum(0)]
+            opt.step(grads, 0.002 * 0.5 * (1 + math.cos(math.pi * step / total)))
+            step += 1
+    logits = np.maximum(xf @ w1 + b1, 0) @ w2 + b2
+    return softmax(logits / config.distill_temp).astype(np.float32)
 
 
 class Adam:
@@ -111,18 +153,24 @@ class QatNet:
         cache.append((h, None))
         return logits, (wq, cache)
 
-    def loss_and_grads(self, x: np.ndarray, y: np.ndarray):
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, soft: np.ndarray | None = None):
+        """Cross-entropy (plus distillation towards `soft` if given) and its gradients."""
         cfg = self.config
         logits, (wq, cache) = self.forward(x)
         temp = np.exp(self.log_temp[0])
         s = logits * temp
-        s -= s.max(axis=1, keepdims=True)
-        p = np.exp(s)
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(s)
         n = len(y)
         loss = -np.mean(np.log(p[np.arange(n), y] + 1e-12))
         ds = p
         ds[np.arange(n), y] -= 1
+        if soft is not None:
+            t = cfg.distill_temp
+            p_t = softmax(s / t)
+            loss = (1 - cfg.distill) * loss - cfg.distill * t * t * np.mean(
+                np.sum(soft * np.log(p_t + 1e-12), axis=1)
+            )
+            ds = (1 - cfg.distill) * ds + cfg.distill * t * (p_t - soft)
         ds /= n
         g_logtemp = np.array([np.sum(ds * logits) * temp], np.float32)
         grad = (ds * temp).astype(np.float32)
@@ -182,6 +230,11 @@ def train(
     opt = Adam([*net.shadow, net.log_temp])
     x_fixed = preprocess(train_images, config.spec) if not config.augment else None
     y = train_labels.astype(np.int64)
+    soft = None
+    if config.distill:
+        if config.augment:
+            raise ValueError("distillation needs fixed inputs; use augment=0")
+        soft = train_teacher(x_fixed, y, config)
     n = len(y)
     steps_per_epoch = math.ceil(n / config.batch)
     total = steps_per_epoch * config.epochs
@@ -196,7 +249,9 @@ def train(
         losses = []
         for b in range(steps_per_epoch):
             idx = order[b * config.batch : (b + 1) * config.batch]
-            loss, grads, g_temp = net.loss_and_grads(x_all[idx], y[idx])
+            loss, grads, g_temp = net.loss_and_grads(
+                x_all[idx], y[idx], None if soft is None else soft[idx]
+            )
             lr = config.lr_min + 0.5 * (config.lr - config.lr_min) * (
                 1 + math.cos(math.pi * step / total)
             )
@@ -246,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--augment", type=int, default=0, help="random translation in pixels")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--distill", type=float, default=0.0, help="weight of teacher distillation")
     ap.add_argument("--all", action="store_true", help="train on all 60,000 (no validation)")
     args = ap.parse_args(argv)
     try:
@@ -262,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             lr=args.lr,
             seed=args.seed,
             augment=args.augment,
+            distill=args.distill,
             spec=spec,
         )
         images, labels = load_mnist(args.data, "train")
