@@ -168,3 +168,19 @@ def test_real_mnist_test_split_loads_with_known_labels():
     assert images.shape == (10000, 28, 28)
     assert labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_preprocess_of_one_image_equals_its_row_in_a_batch(sample):
+    images, _ = sample
+    spec = PreprocessSpec()
+    np.testing.assert_array_equal(preprocess(images[1], spec), preprocess(images, spec)[1])
+    with pytest.raises(DataError, match="28, 28"):
+        preprocess(images[:, :20, :], spec)
+
+
+def test_train_cli_reports_bad_data_folder_in_one_line(tmp_path, capsys):
+    from pms150c.mnist.train import main
+
+    assert main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not found" in err and err.count("\n") == 1

@@ -176,7 +176,13 @@ def box_sums(images: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
 
 
 def preprocess(images: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
-    """Crop, box-average and quantize: uint8[N, size*size] with values 0..xmax, row-major."""
+    """Crop, box-average and quantize: uint8[N, size*size] with values 0..xmax, row-major.
+
+    A single 28x28 image gives a single vector of `size*size` values.
+    """
+    images = np.asarray(images)
+    if images.shape == (28, 28):
+        return preprocess(images[None], spec)[0]
     sums = box_sums(images, spec)
     scale = 256 * spec.crop * spec.crop * spec.gain_den
     q = sums * (spec.gain_num * (spec.xmax + 1)) // scale
