@@ -158,6 +158,8 @@ def test_rom_estimate_counts_packed_weights_image_slot_and_code():
     # 64-40-10: 2960 weights / 4 per word = 740, + 32 image words + 220 code words.
     assert rom_words_estimate((64, 40, 10)) == 992
     assert rom_words_estimate((64, 48, 10)) == 888 + 32 + 220
+    # 5-bit pixels (xmax 31) take a word each: 1696 weights -> 424, + 64 image words + 220.
+    assert rom_words_estimate((64, 16, 16, 16, 10), xmax=31) == 424 + 64 + 220
 
 
 def test_training_forward_matches_the_integer_model():

@@ -143,7 +143,7 @@ class IntModel:
 
     def rom_words_estimate(self, code_words: int = CODE_WORDS_ESTIMATE) -> int:
         """Weights packed 4 per `ret k` word + image slot (2 pixels per word) + code."""
-        return rom_words_estimate(self.shape, code_words)
+        return rom_words_estimate(self.shape, code_words, self.xmax)
 
     def ram_bytes_estimate(self) -> int:
         return ram_bytes_estimate(self.shape)
@@ -199,9 +199,14 @@ class IntModel:
         return model
 
 
-def rom_words_estimate(shape: tuple[int, ...], code_words: int = CODE_WORDS_ESTIMATE) -> int:
+def rom_words_estimate(
+    shape: tuple[int, ...], code_words: int = CODE_WORDS_ESTIMATE, xmax: int = 15
+) -> int:
+    """Packed weights + image slot (two 4-bit pixels per word, one if xmax > 15) + code."""
     n_weights = sum(a * b for a, b in zip(shape[:-1], shape[1:], strict=False))
-    return math.ceil(n_weights / WEIGHTS_PER_WORD) + math.ceil(shape[0] / 2) + code_words
+    pixels_per_word = 2 if xmax <= 15 else 1
+    image_words = math.ceil(shape[0] / pixels_per_word)
+    return math.ceil(n_weights / WEIGHTS_PER_WORD) + image_words + code_words
 
 
 def ram_bytes_estimate(shape: tuple[int, ...]) -> int:

@@ -74,7 +74,7 @@ class Search:
             "val_accuracy": net.accuracy(val_x, self.val_labels),
             "test_accuracy": net.accuracy(preprocess(self.test_images, spec), self.test_labels),
             "n_weights": n_weights,
-            "rom_words": rom_words_estimate(shape),
+            "rom_words": rom_words_estimate(shape, xmax=spec.xmax),
             "ram_bytes": ram_bytes_estimate(shape),
             "cycles_estimate": n_weights * CYCLES_PER_WEIGHT_ESTIMATE,
             "train_seconds": round(seconds, 1),
@@ -212,6 +212,11 @@ def run_final(s: Search, out_dir: str) -> None:
         print(f"# {label}: shape {model.shape}, test accuracy {model.accuracy(x, s.test_labels)}")
 
 
+def _rom(result: dict) -> int:
+    shape = tuple(int(n) for n in result["shape"].split("-"))
+    return rom_words_estimate(shape, xmax=result["xmax"])
+
+
 def _ram(shape: str) -> int:
     return ram_bytes_estimate(tuple(int(n) for n in shape.split("-")))
 
@@ -224,7 +229,7 @@ def table(results: list[dict]) -> str:
     rows = [
         f"| {r['stage']} | {r['name']} | {r['shape']} | {r['weights']} | "
         f"{100 * r['val_accuracy']:.2f} | {100 * r['test_accuracy']:.2f} | {r['n_weights']} | "
-        f"{r['rom_words']} | {_ram(r['shape'])} | {r['cycles_estimate']} |"
+        f"{_rom(r)} | {_ram(r['shape'])} | {r['cycles_estimate']} |"
         for r in results
     ]
     return "\n".join([head, *rows])
