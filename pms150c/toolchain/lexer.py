@@ -66,7 +66,7 @@ def tokenize(text: str, where: Location) -> list[Token]:
             tokens.append(Token("local", m.group(), col))
             i = m.end()
             continue
-        if c.isdigit():
+        if "0" <= c <= "9":  # not str.isdigit(): "²" is a digit to Python, not to us
             m = _NUMBER.match(text, i)
             end = m.end()
             if end < n and (text[end].isalnum() or text[end] in "_$."):
