@@ -22,8 +22,9 @@
 ; `pcadd` table reaches 256) and needs the call to be made with SP = STACK (2 mod 4).
 ;
 ; Memory map (RAM):
-;   0x00-0x02 W0-W2   weight bytes under test (bit instructions reach 0x00-0x0F only)
-;   0x03 CNT, 0x04 CNTC, 0x05 IIDX, 0x06 P (idxm pointer), 0x07 GCNT
+;   0x00 P (idxm pointer; idxm reaches 0x00-0x1F only; the start-up clear loop ends on it)
+;   0x06 W0, 0x01-0x02 W1-W2   weight bytes under test (bit instructions reach 0x00-0x0F only)
+;   0x03 CNT, 0x04 CNTC, 0x05 IIDX, 0x07 GCNT
 ;   0x08-0x0F SU0 SV0 .. SU3 SV3   8-bit partial sums over 16 pixels
 ;   0x10-0x17 ACC0..ACC3           16-bit sums of the group's neurons (start at -2T)
 ;   0x18-0x1B DL DH T H            scratch
@@ -41,13 +42,13 @@ CLKMD   = 0x03
 PA      = 0x10
 PAC     = 0x11
 
-W0      = 0x00
+W0      = 0x06
 W1      = 0x01
 W2      = 0x02
 CNT     = 0x03
 CNTC    = 0x04
 IIDX    = 0x05
-P       = 0x06
+P       = 0x00
 GCNT    = 0x07
 SU0     = 0x08
 SV0     = 0x09
@@ -84,14 +85,12 @@ reset:
         mov a, #STACK
         mov.io SP, a
 
-        ; clear 0x08..0x37 (partials, logits, T, SH); RAM is undefined at power-on
+        ; clear 0x01..0x37 (partials, logits, T, SH, DIGIT); RAM is undefined at power-on
         mov a, #0x37
         mov P, a
-1$:     mov a, #0
-        idxm P, a
-        dec P
-        mov a, P
-        ceqsn a, #0x07
+        mov a, #0
+1$:     idxm P, a
+        dzsn P
         goto 1$
 
         ; M2T = -2 * sum of all 64 pixels
@@ -113,9 +112,9 @@ reset:
         sl M2T
         slc M2T+1
 
-        mov a, #<w_table
+        mov a, #<(w_table - 1)  ; pj steps the pointer before it jumps
         mov PLO, a
-        mov a, #>w_table
+        mov a, #>(w_table - 1)
         mov PHI, a
         mov a, #NGROUPS
         mov GCNT, a
@@ -142,11 +141,8 @@ chunk:
 pair:
         call pj                 ; weights of neurons 0, 1 for both pixels
         mov W0, a
-        inc PLO
         call pj                 ; neurons 2, 3
         mov W1, a
-        inc PLO
-        addc PHI
         mov a, IIDX
         call img                ; two pixels
         inc IIDX
@@ -286,16 +282,10 @@ have_h:
         goto 1$
         call pj
         mov W2, a
-        inc PLO
-        addc PHI
 1$:     call pj
         mov W0, a
-        inc PLO
-        addc PHI
         call pj
         mov W1, a
-        inc PLO
-        addc PHI
         mov a, H
         sl a
         add a, H                ; 3h; one byte since HMAX1 <= 85, so C = 0 here, and every
@@ -372,8 +362,7 @@ have_h:
         slc SH+1                ; 2 * sum(h)
         mov a, #L0
         mov P, a
-        clear CNT               ; k
-        clear DIGIT
+        clear CNT               ; k (DIGIT was cleared at the start)
         clear DL                ; best (biased logits are >= 0)
         clear DH
 argmax:
@@ -418,7 +407,9 @@ argmax:
         stopsys
 
 ; ---- tables ---------------------------------------------------------------------------
-pj:                             ; jump to the word at PLO/PHI, which returns with A = byte
+pj:                             ; step PLO/PHI, jump to the word it names: A = that byte
+        inc PLO
+        addc PHI
         set1.io SP, #1
         ret
 
@@ -457,5 +448,9 @@ image_slot:                     ; written by the host: byte q = pixel 2q | pixel
         ret #0
         ret #0
 image_end:
-        .org (. + 3) & ~3       ; the weight stream starts at an even word (see `pair`)
         .include "mnist_weights.inc"
+rom_end:
+        ; Words 0x3f0..0x3ff are the system area of the real chip (IHRC/bandgap calibration,
+        ; the fuse word at 0x3ff), which the writer programs: the kernel must leave it blank.
+        ; This `.ds` fails ("value ... out of range") when the weight table reaches 0x3f0.
+        .ds 2 * 0x3f0 - .

@@ -72,6 +72,7 @@ reset:
         mov NCNT, a
         mov a, #HA
         mov PO, a
+        mov PIN, a              ; unused in layer 1, but `dense` copies it: never read it unset
         mov a, #SHIFT1
         mov SHIFT, a
         mov a, #HMAX1
@@ -413,3 +414,8 @@ image_slot:                     ; written by the host: word i = pixel i (0..31)
 image_end:
 
         .include "mnist_bitnet_weights.inc"
+rom_end:
+        ; Words 0x3f0..0x3ff are the system area of the real chip (IHRC/bandgap calibration,
+        ; the fuse word at 0x3ff), which the writer programs: the kernel must leave it blank.
+        ; This `.ds` fails ("value ... out of range") when the weight table reaches 0x3f0.
+        .ds 2 * 0x3f0 - .

@@ -15,10 +15,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pms150c.errors import DataError
+from pms150c.errors import AssemblerError, DataError
 from pms150c.mnist import export
 from pms150c.mnist.data import PreprocessSpec
-from pms150c.mnist.kernel import BITNET_FIRMWARE, MAIN_FIRMWARE, build_kernel, firmware_dir
+from pms150c.mnist.kernel import (
+    BITNET_FIRMWARE,
+    MAIN_FIRMWARE,
+    SYSTEM_AREA,
+    Kernel,
+    build_kernel,
+    firmware_dir,
+)
 from pms150c.mnist.model import IntModel, Layer, bitnet_model, default_model
 
 VALUES = np.array([-2, -1, 1, 2], dtype=np.int8)
@@ -121,7 +128,7 @@ def test_main_kernel_cycles_and_memory_within_budget():
     x = np.concatenate([rng.integers(0, 16, (40, 64)), adversarial(15)])
     out = assert_same(model, kernel, x)
     assert out["cycles"].max() <= MAIN_CYCLE_BUDGET
-    assert kernel.rom_words() <= 1024
+    assert kernel.rom_words() <= SYSTEM_AREA and kernel.rom_top() < SYSTEM_AREA
     for image in (x[0], adversarial(15)[0], adversarial(15)[1]):
         foot = kernel.ram_footprint(image)
         assert foot["ram_top"] < 64 and foot["ram_bytes"] <= 64
@@ -166,6 +173,42 @@ def test_export_rejects_models_the_main_kernel_cannot_run():
         export.main_include(random_main(0, 8, hmax=86))
     with pytest.raises(DataError, match="one hidden layer"):
         export.main_include(random_bitnet(0))
+
+
+def assert_system_area_blank(kernel) -> None:
+    assert not kernel.image.written[SYSTEM_AREA:].any()
+    assert (kernel.image.words[SYSTEM_AREA:] == 0x1FFF).all()
+
+
+@pytest.mark.parametrize("firmware", [MAIN_FIRMWARE, BITNET_FIRMWARE])
+def test_shipped_kernels_leave_the_system_area_blank(firmware):
+    from pms150c.mnist.kernel import shipped_kernel
+
+    kernel = shipped_kernel(firmware)
+    assert_system_area_blank(kernel)
+    assert kernel.rom_top() < SYSTEM_AREA
+
+
+def test_random_weight_kernels_leave_the_system_area_blank():
+    assert_system_area_blank(main_kernel(1, 36)[1])
+    assert_system_area_blank(bitnet_kernel(1)[1])
+
+
+def test_main_kernel_too_wide_for_the_rom_fails_at_the_system_area_guard():
+    # 64-40-10 needs 74 words more than 64-36-10: the table would run into 0x3f0..0x3ff
+    with pytest.raises(AssemblerError, match=r"\.ds 2 \* 0x3f0"):
+        build_kernel(random_main(0, 40), MAIN_FIRMWARE)
+
+
+def test_kernel_rejects_an_image_that_writes_the_system_area():
+    _, kernel = main_kernel(2, 8, 0, 85)
+    written = kernel.image.written.copy()
+    written[SYSTEM_AREA + 5] = True
+    image = type(kernel.image)(
+        kernel.image.words, kernel.image.symbols, None, written, kernel.image.labels
+    )
+    with pytest.raises(DataError, match="0x3f5"):
+        Kernel(image, "bad")
 
 
 def test_weight_bits_encode_w_as_3u_plus_v_minus_2():

@@ -26,6 +26,9 @@ MAIN_FIRMWARE = "mnist.asm"
 BITNET_FIRMWARE = "mnist_bitnet.asm"
 RET_K = 0x0100
 MAX_CYCLES = 2_000_000  # a stuck kernel stops here instead of running forever
+# Words 0x3F0..0x3FF of the real chip are the system area: the writer programs the IHRC and
+# bandgap calibration there and the fuse word at 0x3FF, so firmware must leave them blank.
+SYSTEM_AREA = 0x3F0
 
 
 def firmware_dir() -> Path:
@@ -60,6 +63,12 @@ class Kernel:
             raise DataError(f"{self.name}: not an MNIST kernel (no symbol {exc})") from None
         if self.slot_words not in (32, 64):
             raise DataError(f"{self.name}: image slot of {self.slot_words} words, expected 32/64")
+        system = np.flatnonzero(self.image.written[SYSTEM_AREA:])
+        if system.size:
+            raise DataError(
+                f"{self.name}: writes word 0x{SYSTEM_AREA + int(system[0]):03x}; words "
+                f"0x{SYSTEM_AREA:03x}-0x3ff are the chip's calibration and fuse area"
+            )
 
     @property
     def xmax(self) -> int:
@@ -73,6 +82,10 @@ class Kernel:
     def rom_words(self) -> int:
         """ROM words the kernel occupies: code, tables and the image slot."""
         return self.image.used_words
+
+    def rom_top(self) -> int:
+        """Highest ROM word address the kernel writes (below SYSTEM_AREA)."""
+        return int(np.flatnonzero(self.image.written).max())
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """Slot words for a batch of input vectors `x` int[N, 64]."""
