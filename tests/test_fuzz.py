@@ -270,3 +270,80 @@ def test_fuzz_passes_with_numba_bounds_checks_on(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "bounds-checked fuzz passed" in proc.stdout
     assert any((tmp_path / "numba-cache").rglob("*.nbi")), "the core was not compiled afresh"
+
+
+# -- the parsers: any input ends in the input or a Pms150cError, never another exception --------
+
+ASM_VOCABULARY = (
+    "mov a , # 0x 0b 0o 0q 0d 0h 1 255 256 -129 99999999999999999999 - + ( ) * / % << >> | & ^ ~"
+    " < > goto call .org .area HOME (ABS) CODE .db .dw .ascii .asciz .include .equ .ds .blkw"
+    " .even .optsdcc .module .globl x: x:: 1$: 1$ . = == =: set0 set1 t0sn idxm stt16 ldt16 ret"
+    " reti pcadd mov.io sp f z c ac ov af push pop xch s_CODE l_CODE ldsptl mul cneqsn ; '"
+).split() + ['"', "\n", "\t", "\x00", "\xff", "²", "A"]
+
+
+@examples(1500)
+@given(st.lists(st.sampled_from(ASM_VOCABULARY), max_size=40).map(" ".join) | st.text(max_size=80))
+def test_the_assembler_never_raises_anything_but_a_located_error(source):
+    from pms150c import AssemblerError, assemble
+
+    try:
+        image = assemble(source)
+    except AssemblerError as err:
+        assert err.line >= 0 and err.column >= 0 and "\n" not in str(err)
+    else:
+        assert image.words.shape == (ROM_WORDS,)
+
+
+GOOD_HEX = Image(list(range(60))).to_ihx()
+
+
+@st.composite
+def damaged_hex(draw) -> str:
+    text = list(GOOD_HEX)
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(text)))
+        char = draw(st.sampled_from(list("0123456789ABCDEFabcdef:\n\r G\x00\xff")))
+        action = draw(st.sampled_from(["replace", "insert", "delete"]))
+        if action == "insert":
+            text.insert(at, char)
+        elif at < len(text):
+            text[at : at + 1] = [char] if action == "replace" else []
+    return "".join(text)
+
+
+@examples(1500)
+@given(damaged_hex() | st.text(max_size=100).map(lambda t: ":" + t))
+def test_damaged_intel_hex_reads_or_raises_hex_error(text):
+    from pms150c import HexError
+
+    try:
+        image = Image.from_ihx(text)
+    except HexError as err:
+        assert "\n" not in str(err)
+    else:
+        assert image.words.max() <= 0x1FFF
+
+
+IDX_HEADER = bytes([0, 0, 8, 3]) + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
+
+
+@examples(1500)
+@given(
+    st.binary(max_size=64)
+    | st.tuples(st.integers(0, 16), st.binary(min_size=1, max_size=6), st.integers(0, 1600)).map(
+        lambda t: IDX_HEADER[: t[0]] + t[1] + IDX_HEADER[t[0] + len(t[1]) :] + bytes(t[2])
+    )
+)
+def test_damaged_idx_files_read_or_raise_data_error(tmp_path_factory, data):
+    from pms150c import DataError
+    from pms150c.mnist.data import IMAGE_MAGIC, read_idx
+
+    path = tmp_path_factory.mktemp("idx") / "t10k-images-idx3-ubyte"
+    path.write_bytes(data)
+    try:
+        images = read_idx(path, IMAGE_MAGIC)
+    except DataError as err:
+        assert str(err).startswith(path.name)
+    else:
+        assert images.dtype == np.uint8 and images.size == len(data) - 16
