@@ -53,7 +53,10 @@ from .peripherals.bus import (
     io_write,
     next_event,
 )
-from .peripherals.timers import INT_PA0  # noqa: F401  (re-exported for tests)
+from .peripherals.timers import (
+    INT_PA0,  # noqa: F401  (re-exported for tests)
+    wdt_enabled,
+)
 from .state import (
     MODE_RUNNING,
     MODE_STOPEXE,
@@ -376,6 +379,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
     next_ev = 0
     status = ST_LIMIT
     hit = -1
+    steps = 0  # instructions executed by the fast variant (the debug one counts in _count)
     while True:
         if cycles >= next_ev:
             regs[R_A] = a
@@ -626,7 +630,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
                 a = m & 0xFF
             elif op == OP_RETI:
                 gie = 1
-                next_ev = 0
+                if io[IO_INTEN] & io[IO_INTRQ]:  # INTRQ is exact before next_ev
+                    next_ev = 0
         elif op == OP_PUSHAF:
             if stack_checks and sp > 0x3E:
                 pc = old
@@ -699,13 +704,15 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
         # ---- system ----
         elif op == OP_ENGINT:
             gie = 1
-            next_ev = 0
+            if io[IO_INTEN] & io[IO_INTRQ]:  # else the planned next event still holds
+                next_ev = 0
         elif op == OP_DISGINT:
             gie = 0
         elif op == OP_WDRESET:
-            catch_up(regs, io, cycles)
-            regs[R_WDT] = 0
-            next_ev = 0
+            if wdt_enabled(io):
+                catch_up(regs, io, cycles)
+                next_ev = 0
+            regs[R_WDT] = 0  # a stopped watchdog does not count: nothing to catch up
         elif op == OP_STOPSYS:
             # run() returns right after stopsys, before the next boundary's pin changes
             # no clock runs in power-down, not even during stopsys's own cycle
@@ -715,6 +722,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             regs[R_SYNC] = cycles
             if dbg is not None:
                 _count(regs, dbg[2], old, cyc)
+            else:
+                steps += 1
             status = ST_STOPSYS
             break
         elif op == OP_STOPEXE:
@@ -739,6 +748,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             break
 
         cycles += cyc
+        if dbg is None:
+            steps += 1
         if dbg is not None:
             profile = dbg[2]
             _count(regs, profile, old, cyc)
@@ -755,6 +766,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
     regs[R_GIE] = gie
     regs[R_CYCLES] = cycles
     regs[R_STACK_MAX] = smax
+    regs[R_INSTRUCTIONS] += steps
     catch_up(regs, io, cycles)
     return status
 
@@ -776,12 +788,14 @@ def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stac
     """Run one program per row of `slot_words` (written at `slot_address` into a copy of
     the predecoded `template`), each from power-on until stopsys or `max_cycles`.
 
-    Returns (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n])."""
+    Returns (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],
+    instructions int64[n])."""
     n = slot_words.shape[0]
     statuses = np.zeros(n, dtype=np.int64)
     cycles = np.zeros(n, dtype=np.int64)
     rams = np.zeros((n, 64), dtype=np.uint8)
     stack_max = np.zeros(n, dtype=np.int64)
+    instructions = np.zeros(n, dtype=np.int64)
     prog = template.copy()
     ram = np.zeros(64, dtype=np.uint8)
     io = np.zeros(32, dtype=np.uint8)
@@ -795,4 +809,5 @@ def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stac
         cycles[i] = regs[R_CYCLES]
         rams[i, :] = ram
         stack_max[i] = regs[R_STACK_MAX]
-    return statuses, cycles, rams, stack_max
+        instructions[i] = regs[R_INSTRUCTIONS]
+    return statuses, cycles, rams, stack_max, instructions

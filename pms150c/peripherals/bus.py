@@ -34,7 +34,7 @@ from ..state import (
     R_WDT_ACC,
 )
 from .clock import time_units_per_cycle
-from .port import drive, input_changed, input_level, pa_read
+from .port import drive, input_changed, input_level, pa_read, tm2_pin_bit
 from .timers import (
     advance,
     t16_event_cycles,
@@ -58,8 +58,11 @@ IO_TM2CT = IO_NAMES["tm2ct"]
 CLKMD_RESET = IO_RESET[IO_CLKMD]
 PADIER_RESET = IO_RESET[IO_PADIER]
 
-# Registers whose value at read time depends on peripheral progress.
-READ_SYNC = (1 << IO_INTRQ) | (1 << IO_PA) | (1 << IO_TM2CT)
+# Registers whose value at read time depends on peripheral progress. INTRQ is not among
+# them: a request bit cannot go 0 -> 1 before the core's next event (`next_event` plans
+# every request and the watchdog time-out), and the core reads IO only before that event.
+# PA depends on the timers only when Timer2 drives a pin.
+READ_SYNC = 1 << IO_TM2CT
 # Registers whose write changes peripheral timing: catch up before, re-plan after.
 WRITE_SYNC = (
     (1 << IO_CLKMD)
@@ -126,8 +129,10 @@ def io_read(regs, io, addr, t):
     """Value of IO register `addr` (not FLAG/SP) read by an instruction at cycle `t`."""
     if (READ_SYNC >> addr) & 1:
         catch_up(regs, io, t)
-        if addr == IO_PA:
-            return pa_read(regs, io)
+    elif addr == IO_PA:
+        if tm2_pin_bit(io):
+            catch_up(regs, io, t)
+        return pa_read(regs, io)
     return io[addr]
 
 

@@ -57,6 +57,8 @@ def rate(clkmd, source):
 @njit(cache=True)
 def ticks_after(acc, n_num, d_den, cycles):
     """(ticks, new acc) after `cycles` system cycles; split so nothing overflows int64."""
+    if n_num == d_den:  # a source at the system clock (acc < d_den stays as it is)
+        return cycles, acc
     q = cycles // d_den
     r = cycles - q * d_den
     t = acc + r * n_num

@@ -70,25 +70,25 @@ def t16_time_source(t16m):
 
 @njit(cache=True)
 def _t16_edge_geometry(io):
-    """(period, residue): the selected bit makes its edge when the counter reaches a value
-    congruent to `residue` modulo `period` (the 0xFFFF -> 0 wrap included)."""
+    """(log2 period, residue): the selected bit makes its edge when the counter reaches a
+    value congruent to `residue` modulo the period (the 0xFFFF -> 0 wrap included); powers
+    of two, so shifts and masks replace divisions."""
     t16m = io[IO_T16M]
     b = 8 + (t16m & 7)
-    period = 1 << (b + 1)
     residue = (1 << b) if io[IO_INTEGS] & 0x10 == 0 else 0
-    return period, residue
+    return b + 1, residue
 
 
 @njit(cache=True)
 def t16_count(regs, io, ticks):
-    prescale = 1 << (2 * ((io[IO_T16M] >> 3) & 3))
+    shift = 2 * ((io[IO_T16M] >> 3) & 3)  # prescaler 1, 4, 16, 64
     total = regs[R_T16_PRE] + ticks
-    inc = total // prescale
-    regs[R_T16_PRE] = total - inc * prescale
+    inc = total >> shift
+    regs[R_T16_PRE] = total & ((1 << shift) - 1)
     if inc:
         cnt = regs[R_T16]
-        period, residue = _t16_edge_geometry(io)
-        if (cnt + inc - residue) // period != (cnt - residue) // period:
+        log_period, residue = _t16_edge_geometry(io)
+        if (cnt + inc - residue) >> log_period != (cnt - residue) >> log_period:
             request(regs, io, INT_T16)
         regs[R_T16] = (cnt + inc) & 0xFFFF
 
@@ -102,8 +102,8 @@ def t16_event_cycles(regs, io, any_request):
         return -1
     prescale = 1 << (2 * ((io[IO_T16M] >> 3) & 3))
     cnt = regs[R_T16]
-    period, residue = _t16_edge_geometry(io)
-    increments = 1 + (residue - cnt - 1) % period
+    log_period, residue = _t16_edge_geometry(io)
+    increments = 1 + ((residue - cnt - 1) & ((1 << log_period) - 1))
     ticks = increments * prescale - regs[R_T16_PRE]
     n_num, d_den = rate(io[IO_CLKMD], source)
     return cycles_for_ticks(regs[R_T16_ACC], n_num, d_den, ticks)
