@@ -559,20 +559,26 @@ class Machine:
         """Run the image once per row of `slot_words`, each row written into ROM at word
         `slot_address`, each run from power-on until stopsys or `max_cycles`, all in one
         jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
-        ``stack_max``. The Machine's own state is not touched."""
+        ``stack_max``, ``instructions`` (executed). The Machine's own state is not touched."""
         words = np.ascontiguousarray(slot_words, dtype=np.int64)
         if words.ndim != 2:
             raise Pms150cError("slot_words must be a 2-D array [runs, words]")
         if slot_address < 0 or slot_address + words.shape[1] > ROM_WORDS:
             raise Pms150cError("the slot does not fit in ROM")
-        status, cycles, ram, stack_max = core.run_batch(
+        status, cycles, ram, stack_max, instructions = core.run_batch(
             self._clean, core.PACKED, int(slot_address), words, int(max_cycles), self.stack_checks
         )
         if (status == ST_INVALID).any() or (status == ST_STACK).any():
             i = int(np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))[0])
             raise Pms150cError(f"batch run {i} stopped with an error after {cycles[i]} cycles")
         names = np.array(["max_cycles", "stopsys"])[(status == ST_STOPSYS).astype(int)]
-        return {"status": names, "cycles": cycles, "ram": ram, "stack_max": stack_max}
+        return {
+            "status": names,
+            "cycles": cycles,
+            "ram": ram,
+            "stack_max": stack_max,
+            "instructions": instructions,
+        }
 
     # -- observation -------------------------------------------------------------------------
 

@@ -281,3 +281,18 @@ def test_firmware_dir_holds_both_kernels():
     d = firmware_dir()
     assert (d / MAIN_FIRMWARE).is_file() and (d / BITNET_FIRMWARE).is_file()
     assert Path(d).name in ("asm", "_asm")
+
+
+def test_batch_instruction_counts_equal_the_profiled_machine():
+    # the harness's MIPS figure uses these counts: they must be exact per image
+    from pms150c.machine import Machine
+
+    model, kernel = main_kernel(5, 20, 1, 63)
+    x = np.concatenate([np.random.default_rng(8).integers(0, 16, (3, 64)), adversarial(15)[:2]])
+    out = Machine(kernel.image).run_batch(kernel.slot, kernel.encode(x), 100_000)
+    for row, count, cycles in zip(x, out["instructions"], out["cycles"], strict=True):
+        m = Machine(kernel.rom_with(row))
+        m.enable_profile()
+        m.run(100_000)
+        assert (int(m.profile_counts[0].sum()), m.cycles) == (count, cycles)
+    assert (out["instructions"] < out["cycles"]).all()
