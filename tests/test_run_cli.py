@@ -55,6 +55,50 @@ def test_json_summary_of_the_default_kernel_on_50_images_with_two_jobs():
     check_summary(json.loads(proc.stdout), default_model(), "main", 50)
 
 
+def random_weight_firmware(tmp_path: Path):
+    """An .ihx of the main kernel built with random weights, with no .asm next to it, and
+    the model (.npz) it was built from."""
+    from pms150c.mnist.kernel import build_kernel
+    from pms150c.mnist.model import IntModel, Layer
+
+    rng = np.random.default_rng(21)
+    values = np.array([-2, -1, 1, 2], dtype=np.int8)
+    layers = [Layer(rng.choice(values, (36, 64)), 3, 31), Layer(rng.choice(values, (10, 36)))]
+    model = IntModel(default_model().spec, layers)
+    (tmp_path / "random.ihx").write_text(build_kernel(model).image.to_ihx())
+    model.save(tmp_path / "random.npz")
+    return model, tmp_path / "random.ihx", tmp_path / "random.npz"
+
+
+def test_ihx_without_its_asm_runs_with_the_shipped_kernels_layout(tmp_path):
+    from pms150c.mnist.kernel import shipped_kernel
+
+    (tmp_path / "main.ihx").write_text(shipped_kernel().image.to_ihx())
+    proc = run_cli("--firmware", str(tmp_path / "main.ihx"), "--limit", "30", "--json")
+    assert proc.returncode == 0, proc.stderr
+    check_summary(json.loads(proc.stdout), default_model(), "main", 30)
+
+
+def test_other_weights_have_no_agreement_figure_unless_their_model_is_given(tmp_path):
+    model, ihx, npz = random_weight_firmware(tmp_path)
+    proc = run_cli("--firmware", str(ihx), "--limit", "30", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["agree_with_reference"] is None and result["logits_agree"] is None
+    proc = run_cli("--firmware", str(ihx), "--model", str(npz), "--limit", "30", "--json")
+    assert proc.returncode == 0, proc.stderr
+    check_summary(json.loads(proc.stdout), model, "main", 30)
+
+
+def test_mips_is_the_exact_instruction_count_over_the_wall_time():
+    proc = run_cli("--limit", "20", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert 20 * 15_000 < result["instructions"] < 20 * result["cycles_mean"]
+    assert result["mips"] == pytest.approx(result["instructions"] / result["wall_s"] / 1e6)
+    assert result["rom_top"] < 0x3F0
+
+
 def test_table_output_names_every_figure():
     firmware = str(firmware_dir() / "mnist_bitnet.asm")
     proc = run_cli("--firmware", firmware, "--limit", "20")
@@ -72,6 +116,8 @@ def test_table_output_names_every_figure():
         (["--firmware", "no/such/file.asm"], "no such firmware"),
         (["--firmware", "pyproject.toml"], ".asm or .ihx"),
         (["--data", "no/such/folder"], "not a folder"),
+        (["--model", "no/such/model.npz"], "no such file"),
+        (["--model", "pyproject.toml"], "pyproject.toml"),
         (["--bogus"], "unrecognized"),
     ],
 )

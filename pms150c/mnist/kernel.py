@@ -106,7 +106,8 @@ class Kernel:
         return Image(words, img.symbols, img.source, img.written, img.labels)
 
     def run(self, x: np.ndarray, max_cycles: int = MAX_CYCLES) -> dict[str, np.ndarray]:
-        """Run a batch from power-on; returns digits, logits, cycles, stack_max, ram."""
+        """Run a batch from power-on; returns digits, logits, cycles, instructions (executed),
+        stack_max, ram."""
         from pms150c.machine import Machine
 
         words = self.encode(x)
@@ -121,6 +122,7 @@ class Kernel:
             "digits": ram[:, self.digit_address].astype(np.int64),
             "logits": logits,
             "cycles": np.asarray(out["cycles"], dtype=np.int64),
+            "instructions": np.asarray(out["instructions"], dtype=np.int64),
             "stack_max": np.asarray(out["stack_max"], dtype=np.int64),
             "ram": ram,
         }
@@ -128,8 +130,8 @@ class Kernel:
     def ram_footprint(self, x: np.ndarray) -> dict[str, int]:
         """RAM the kernel writes for one input, found by poisoning RAM before power-on runs.
 
-        Two runs start with every RAM byte at 0x00 and at 0xFF; a byte counts as used when
-        it ends different from its poison in either run. Returns the count, the highest
+        Three runs start with every RAM byte at 0x00, 0xFF and 0x5A; a byte counts as used
+        when it ends different from its poison in any run. Returns the count, the highest
         used address and the stack high-water mark (SP after the deepest push)."""
         from pms150c.machine import Machine
 
@@ -149,19 +151,15 @@ class Kernel:
             "stack_max": stack_max,
         }
 
-    def instructions_per_cycle(self, x: np.ndarray) -> float:
-        """Executed instructions per cycle on one input (from the Machine's profile)."""
-        from pms150c.machine import Machine
-
-        m = Machine(self.rom_with(x))
-        m.enable_profile()
-        m.run(MAX_CYCLES)
-        return float(m.profile_counts[0].sum()) / max(m.cycles, 1)
-
 
 def assemble_kernel(path: str | Path) -> Kernel:
-    """Assemble an .asm kernel, or load an .ihx built from one (symbols come from the .asm
-    of the same name next to it, or from the shipped kernel with the same code)."""
+    """Assemble an .asm kernel, or load an .ihx built from one.
+
+    An Intel HEX file carries no symbols, so the slot, DIGIT and L0 come from the .asm of the
+    same name next to it if there is one, else from the shipped kernel (main or BitNetPDK)
+    whose code the .ihx has (`same_layout`): both kernels' code and addresses do not depend on
+    the weights, so an .ihx of a shipped kernel built with any model's include is recognised.
+    """
     from pms150c.toolchain.assembler import assemble_file
 
     path = Path(path)
@@ -173,22 +171,38 @@ def assemble_kernel(path: str | Path) -> Kernel:
     if suffix not in (".ihx", ".hex"):
         raise DataError(f"{path.name}: firmware must be .asm or .ihx")
     loaded = Image.from_ihx(path)
-    candidates = [path.with_suffix(".asm")]
-    candidates += [firmware_dir() / MAIN_FIRMWARE, firmware_dir() / BITNET_FIRMWARE]
-    for asm in candidates:
-        if not asm.is_file():
-            continue
-        kernel = Kernel(assemble_file(asm), path.name)
-        if _same_code(kernel, loaded):
+    candidates = []
+    if path.with_suffix(".asm").is_file():
+        candidates.append(Kernel(assemble_file(path.with_suffix(".asm")), path.name))
+    candidates += [shipped_kernel(MAIN_FIRMWARE), shipped_kernel(BITNET_FIRMWARE)]
+    for kernel in candidates:
+        if same_layout(kernel, loaded):
             img = kernel.image
-            kernel.image = Image(loaded.words, img.symbols, img.source, loaded.written, img.labels)
-            return kernel
-    raise DataError(f"{path.name}: unknown kernel; pass its .asm (or put it next to the .ihx)")
+            image = Image(loaded.words, img.symbols, None, loaded.written, img.labels)
+            return Kernel(image, path.name)
+    raise DataError(
+        f"{path.name}: not a build of asm/mnist.asm or asm/mnist_bitnet.asm; "
+        "pass its .asm (or put the .asm of the same name next to it)"
+    )
 
 
-def _same_code(kernel: Kernel, loaded: Image) -> bool:
+def same_layout(kernel: Kernel, loaded: Image) -> bool:
+    """Whether `loaded` has the code of `kernel` with any weights: the words before the image
+    slot agree in their opcode bits (immediates such as SHIFT1 and table addresses may
+    differ) and the slot holds `ret k` words."""
+    a = kernel.image.words[: kernel.slot].astype(np.int64)
+    b = loaded.words[: kernel.slot].astype(np.int64)
+    slot = loaded.words[kernel.slot : kernel.slot + kernel.slot_words].astype(np.int64)
+    return bool((a >> 8 == b >> 8).all() and (slot & 0x1F00 == RET_K).all())
+
+
+def same_rom(kernel: Kernel, other: Kernel) -> bool:
+    """Whether two kernels have the same ROM apart from the image slot (same code and
+    weights), e.g. whether a firmware file is the shipped kernel with the shipped model."""
     a = kernel.image.words.astype(np.int64)
-    b = loaded.words.astype(np.int64)
+    b = other.image.words.astype(np.int64)
+    if kernel.slot != other.slot or kernel.slot_words != other.slot_words:
+        return False
     mask = np.ones(a.shape, dtype=bool)
     mask[kernel.slot : kernel.slot + kernel.slot_words] = False
     return bool((a[mask] == b[mask]).all())
