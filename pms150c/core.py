@@ -34,6 +34,11 @@ Debug hooks (the ``dbg`` argument)
     ``profile`` int64[2, 1024] row 0: executions per pc, row 1: cycles per pc (interrupt
                               entry cycles are not attributed to any pc).
 
+Every jitted function here and in pms150c/peripherals/ is compiled with ``_nrt=False``: none
+allocates, and without Numba's reference counting a call that passes the state arrays costs
+no atomic increments (they were half the time of a peripheral-heavy program). Only
+`run_batch`, which allocates its result arrays, keeps the runtime.
+
 Errors leave the core as status codes (ST_INVALID, ST_STACK) with the state as it was
 before the refused instruction; pms150c.machine raises the exceptions.
 """
@@ -251,7 +256,7 @@ def _access_table() -> np.ndarray:
 ACCESS = _access_table()
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _watch_hit(op, m, ram, sp, watch):
     """address | kind << 8 of the first watched access op is about to make, else -1."""
     acc = ACCESS[op]
@@ -293,7 +298,7 @@ def _watch_hit(op, m, ram, sp, watch):
 # -- ALU ---------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def alu_add(x, y, c):
     """(result, flags) of x + y + c, flags = OV AC C Z (pdk13-reference 2.2)."""
     s = x + y + c
@@ -304,7 +309,7 @@ def alu_add(x, y, c):
     return r, z | (s >> 8) << 1 | ac << 2 | ov << 3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def alu_sub(x, y, c):
     """(result, flags) of x - y - c; C and AC are borrows."""
     d = x - y - c
@@ -316,7 +321,7 @@ def alu_sub(x, y, c):
     return r, z | cy << 1 | ac << 2 | ov << 3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _count(regs, profile, pc, cyc):
     profile[0, pc] += 1
     profile[1, pc] += cyc
@@ -326,7 +331,7 @@ def _count(regs, profile, pc, cyc):
 # -- the boundary service -----------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def service(regs, io, ram, sched, end, stack_checks):
     """Everything that happens at an instruction boundary besides executing: catch the
     peripherals up, stop at the run's end, apply due pin changes, enter an interrupt, sleep
@@ -366,7 +371,7 @@ def service(regs, io, ram, sched, end, stack_checks):
 # -- the interpreter loop ----------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
     """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*."""
     a = regs[R_A]
@@ -774,7 +779,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
 # -- batch entry point -------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def power_on(ram, io, regs, clkmd_reset, padier_reset):
     ram[:] = 0
     io[:] = 0

@@ -80,7 +80,7 @@ WRITE_SYNC = (
 WRITE_REPLAN = WRITE_SYNC | (1 << IO_INTEN)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def set_clkmd(regs, io, value):
     """Switch the system clock at the present sync time (time bookkeeping, accumulators)."""
     t = regs[R_SYNC]
@@ -92,7 +92,7 @@ def set_clkmd(regs, io, value):
     regs[R_WDT_ACC] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def chip_reset(regs, io):
     """Watchdog or `reset` instruction: power-on state except RAM, time and pins."""
     set_clkmd(regs, io, CLKMD_RESET)
@@ -107,7 +107,7 @@ def chip_reset(regs, io):
     regs[R_PIN_IN] = input_level(regs, io)  # pull-ups off: no edge effects
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def catch_up(regs, io, to):
     """Advance the peripherals to cycle `to`; a watchdog time-out on the way resets the chip
     at the exact cycle, and the peripherals go on from the reset state."""
@@ -124,7 +124,7 @@ def catch_up(regs, io, to):
             return
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def io_read(regs, io, addr, t):
     """Value of IO register `addr` (not FLAG/SP) read by an instruction at cycle `t`."""
     if (READ_SYNC >> addr) & 1:
@@ -136,7 +136,7 @@ def io_read(regs, io, addr, t):
     return io[addr]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def io_write(regs, io, addr, value, t):
     """Write IO register `addr` (not FLAG/SP) at cycle `t`; True if the core must re-plan."""
     value &= 0xFF
@@ -160,7 +160,7 @@ def io_write(regs, io, addr, value, t):
     return (WRITE_REPLAN >> addr) & 1 == 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def apply_schedule(regs, io, sched, t):
     """Apply the host's pin changes due at or before cycle `t`."""
     h = regs[R_SCHED_HEAD]
@@ -170,7 +170,7 @@ def apply_schedule(regs, io, sched, t):
     regs[R_SCHED_HEAD] = h
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def next_event(regs, io, sched, end, any_request):
     """Earliest cycle (absolute) at which something observable happens, at most `end`."""
     t = regs[R_SYNC]

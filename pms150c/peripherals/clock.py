@@ -19,7 +19,7 @@ SRC_IHRC = 1
 SRC_ILRC = 2
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def system_clock(clkmd):
     """(f_osc, divider) of the system clock selected by CLKMD (DS 5.2)."""
     sel = (clkmd >> 5) & 7
@@ -44,7 +44,7 @@ def system_clock(clkmd):
     return ILRC_HZ, 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rate(clkmd, source):
     """(N, D) of a peripheral clocked by `source` (SRC_*) under the given CLKMD."""
     f_osc, d = system_clock(clkmd)
@@ -54,7 +54,7 @@ def rate(clkmd, source):
     return f * d, f_osc
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ticks_after(acc, n_num, d_den, cycles):
     """(ticks, new acc) after `cycles` system cycles; split so nothing overflows int64."""
     if n_num == d_den:  # a source at the system clock (acc < d_den stays as it is)
@@ -65,14 +65,14 @@ def ticks_after(acc, n_num, d_den, cycles):
     return q * n_num + t // d_den, t % d_den
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cycles_for_ticks(acc, n_num, d_den, k):
     """Smallest number of cycles after which `k` (>= 1) ticks have happened."""
     need = k * d_den - acc
     return (need + n_num - 1) // n_num
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def time_units_per_cycle(clkmd):
     f_osc, d = system_clock(clkmd)
     return TIME_UNITS_PER_S // f_osc * d

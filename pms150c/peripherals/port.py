@@ -30,13 +30,13 @@ IO_T16M = IO_NAMES["t16m"]
 IO_TM2C = IO_NAMES["tm2c"]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def input_level(regs, io):
     driven = regs[R_PIN_DRIVEN]
     return ((regs[R_PIN_HOST] & driven) | (io[IO_PAPH] & ~driven)) & PA_PIN_MASK
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tm2_pin_bit(io):
     route = (io[IO_TM2C] >> 2) & 3
     if route == 2:
@@ -46,7 +46,7 @@ def tm2_pin_bit(io):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pin_levels(regs, io):
     pac = io[IO_PAC]
     level = (regs[R_PIN_IN] & ~pac) | (io[IO_PA] & pac)
@@ -56,17 +56,17 @@ def pin_levels(regs, io):
     return level & PA_PIN_MASK
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pin_directions(io):
     return (io[IO_PAC] | tm2_pin_bit(io)) & PA_PIN_MASK
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pa_read(regs, io):
     return pin_levels(regs, io) | (io[IO_PA] & 0x06)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def input_changed(regs, io, by_host):
     """Recompute the input level and apply the effects of its edges."""
     new = input_level(regs, io)
@@ -99,7 +99,7 @@ def input_changed(regs, io, by_host):
             tm2_count(regs, io, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def drive(regs, io, pin, level):
     """The host drives `pin` to `level` (0/1), or releases it (level < 0)."""
     bit = 1 << pin

@@ -44,7 +44,7 @@ INT_T16 = 0x04
 INT_TM2 = 0x40
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def request(regs, io, bit):
     """Set an INTRQ bit; any request (even of a bit already set) wakes a CPU in stopexe."""
     io[IO_INTRQ] |= bit
@@ -55,7 +55,7 @@ def request(regs, io, bit):
 # -- Timer16 -----------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def t16_time_source(t16m):
     """SRC_* of a time-driven T16M clock selection, -1 for stopped or pin-driven."""
     sel = (t16m >> 5) & 7
@@ -68,7 +68,7 @@ def t16_time_source(t16m):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _t16_edge_geometry(io):
     """(log2 period, residue): the selected bit makes its edge when the counter reaches a
     value congruent to `residue` modulo the period (the 0xFFFF -> 0 wrap included); powers
@@ -79,7 +79,7 @@ def _t16_edge_geometry(io):
     return b + 1, residue
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def t16_count(regs, io, ticks):
     shift = 2 * ((io[IO_T16M] >> 3) & 3)  # prescaler 1, 4, 16, 64
     total = regs[R_T16_PRE] + ticks
@@ -93,7 +93,7 @@ def t16_count(regs, io, ticks):
         regs[R_T16] = (cnt + inc) & 0xFFFF
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def t16_event_cycles(regs, io, any_request):
     if io[IO_INTRQ] & INT_T16 and not any_request:
         return -1
@@ -112,7 +112,7 @@ def t16_event_cycles(regs, io, any_request):
 # -- Timer2 ------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tm2_time_source(tm2c):
     sel = (tm2c >> 4) & 15
     if sel == 1:
@@ -124,14 +124,14 @@ def tm2_time_source(tm2c):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tm2_divider(io):
     """Source ticks per count: prescaler S1 times scaler S2 + 1."""
     tm2s = io[IO_TM2S]
     return (1 << (2 * ((tm2s >> 5) & 3))) * ((tm2s & 31) + 1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _tm2_counts_to_request(io):
     """Counts until the next INTRQ.6: the PWM wrap or the period-mode match."""
     ct = io[IO_TM2CT]
@@ -141,7 +141,7 @@ def _tm2_counts_to_request(io):
     return ((io[IO_TM2B] - ct) & 0xFF) + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tm2_count(regs, io, ticks):
     divider = tm2_divider(io)
     total = regs[R_TM2_PRE] + ticks
@@ -168,7 +168,7 @@ def tm2_count(regs, io, ticks):
             request(regs, io, INT_TM2)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tm2_event_cycles(regs, io, any_request):
     if io[IO_INTRQ] & INT_TM2 and not any_request:
         return -1
@@ -180,7 +180,7 @@ def tm2_event_cycles(regs, io, any_request):
     return cycles_for_ticks(regs[R_TM2_ACC], n_num, d_den, ticks)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tm2_level(regs, io):
     """Timer2 output level (after TM2C.0 inversion)."""
     tm2c = io[IO_TM2C]
@@ -194,17 +194,17 @@ def tm2_level(regs, io):
 # -- Watchdog ----------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def wdt_enabled(io):
     return io[IO_CLKMD] & 6 == 6
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def wdt_timeout(io):
     return 8192 << (0, 1, 3, 5)[io[IO_MISC] & 3]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def wdt_event_cycles(regs, io):
     if not wdt_enabled(io):
         return -1
@@ -216,7 +216,7 @@ def wdt_event_cycles(regs, io):
 # -- advancing all of them ---------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def advance(regs, io, cycles):
     """Advance every time-driven peripheral by `cycles` system cycles (no time-out check:
     the caller splits the interval at the watchdog's time-out)."""
