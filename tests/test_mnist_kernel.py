@@ -296,3 +296,16 @@ def test_batch_instruction_counts_equal_the_profiled_machine():
         m.run(100_000)
         assert (int(m.profile_counts[0].sum()), m.cycles) == (count, cycles)
     assert (out["instructions"] < out["cycles"]).all()
+
+
+@pytest.mark.parametrize("firmware", [MAIN_FIRMWARE, BITNET_FIRMWARE])
+def test_shipped_kernels_read_no_ram_before_writing_it(firmware):
+    from pms150c.debug.checks import check_firmware
+    from pms150c.machine import Machine
+    from pms150c.mnist.kernel import shipped_kernel
+
+    kernel = shipped_kernel(firmware)
+    row = np.random.default_rng(6).integers(0, 16 if kernel.kind == "main" else 32, 64)
+    report = check_firmware(Machine(kernel.rom_with(row)), 100_000)
+    assert report.uninitialised_reads == [] and report.stack_problems == []
+    assert report.stack_max == 0x3C
