@@ -45,6 +45,8 @@ before the refused instruction; pms150c.machine raises the exceptions.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit
 
@@ -90,6 +92,28 @@ from .state import (
     ST_STOPSYS,
     ST_WATCHPOINT,
 )
+
+
+def _skip_numba_blas_probe() -> None:
+    """Numba's first compile or cache load imports numba.np.arraymath, whose import probes
+    for BLAS by importing scipy.linalg when SciPy is installed: 0.2-0.5 s of every start,
+    for a library this core never uses. Import arraymath now with that one submodule
+    masked, so the probe fails fast. The only effect on other Numba code in the process:
+    np.convolve/np.correlate use Numba's plain loop instead of BLAS (np.dot and np.linalg
+    still import SciPy when first compiled). Nothing changes if Numba or SciPy's linalg
+    is already loaded."""
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    probe = "scipy.linalg.cython_blas"
+    sys.modules[probe] = None  # makes `import scipy.linalg.cython_blas` fail at once
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules[probe]
+
+
+_skip_numba_blas_probe()
+
 
 OP_BREAK = 254
 OP_INVALID = isa.INVALID
