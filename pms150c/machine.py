@@ -570,7 +570,8 @@ class Machine:
         )
         if (status == ST_INVALID).any() or (status == ST_STACK).any():
             i = int(np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))[0])
-            raise Pms150cError(f"batch run {i} stopped with an error after {cycles[i]} cycles")
+            error = "an invalid opcode" if status[i] == ST_INVALID else "a stack overflow"
+            raise Pms150cError(f"batch run {i} stopped with {error} after {cycles[i]} cycles")
         names = np.array(["max_cycles", "stopsys"])[(status == ST_STOPSYS).astype(int)]
         return {
             "status": names,
