@@ -60,6 +60,7 @@ def _load_kernel(firmware: str | None):
 
 def _reference_model(kernel, model_file: str | None):
     """(model for preprocessing, reference model or None)."""
+    from pms150c.mnist import export
     from pms150c.mnist.kernel import BITNET_FIRMWARE, MAIN_FIRMWARE, same_rom, shipped_kernel
     from pms150c.mnist.model import IntModel, bitnet_model, default_model
 
@@ -68,8 +69,11 @@ def _reference_model(kernel, model_file: str | None):
         if not Path(model_file).is_file():
             raise Pms150cError(f"--model {model_file}: no such file")
         model = IntModel.load(model_file)
-        if model.xmax > kernel.xmax or model.layers[0].weights.shape[1] != 64:
-            raise Pms150cError(f"--model {model_file}: its inputs do not fit this kernel's slot")
+        check = export.main_table_bytes if kernel.kind == "main" else export.bitnet_table_bytes
+        try:
+            check(model)  # the model's shape and ranges must be ones this kernel runs
+        except Pms150cError as exc:
+            raise Pms150cError(f"--model {model_file}: {exc}") from None
         return model, model
     firmware = MAIN_FIRMWARE if kernel.kind == "main" else BITNET_FIRMWARE
     return shipped, (shipped if same_rom(kernel, shipped_kernel(firmware)) else None)

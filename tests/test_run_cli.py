@@ -118,6 +118,7 @@ def test_table_output_names_every_figure():
         (["--data", "no/such/folder"], "not a folder"),
         (["--model", "no/such/model.npz"], "no such file"),
         (["--model", "pyproject.toml"], "pyproject.toml"),
+        (["--model", "pms150c/data/mnist_bitnet_model.npz"], "one hidden layer"),
         (["--bogus"], "unrecognized"),
     ],
 )
