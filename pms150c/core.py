@@ -756,6 +756,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             status = ST_STOPSYS
             break
         elif op == OP_STOPEXE:
+            # requests made while running (lazily pending) must not wake the sleep
+            catch_up(regs, io, cycles)
             regs[R_MODE] = MODE_STOPEXE
             next_ev = 0
         elif op == OP_RESET:

@@ -312,3 +312,101 @@ def test_stopexe_with_timer2_counting_many_times_per_cycle(cycles):
         m.io_poke(IO["tm2c"], 0x28)  # IHRC source, output on PA3, period mode
         m.run(cycles)
     same_state(fast, ref, f"run({cycles})")
+
+
+# -- stopexe woken by timers: a brute-force model written from docs/timing-model.md ------------
+
+IHRC_HZ, ILRC_HZ = 16_000_000, 59_000
+# Per timer: (CLKMD value, its IHRC divider, nops between stopexe and goto, IO pokes). The
+# awake stretch (nops + goto) must be long enough for events to fall in it while running:
+# Timer2 matches every 42 IHRC ticks, Timer16's bit 8 rises every 512.
+SLEEP_LOOPS = {
+    "tm2": (0x7C, 32, 0, {"tm2b": 41, "tm2c": 0x20}),  # IHRC/32; Timer2 IHRC, period mode
+    "t16": (0x9C, 64, 9, {"t16m": 0x80}),  # IHRC/64; Timer16 IHRC, /1, bit 8
+}
+
+
+def sleep_loop(timer: str) -> list[int]:
+    """Set the clock (watchdog off), then `stopexe` and `goto` back to it, forever."""
+    clkmd, _, nops, _ = SLEEP_LOOPS[timer]
+    rom = [word("MOV_A_K", clkmd), word("MOV_IO_A", IO["clkmd"]), word("STOPEXE")]
+    return rom + [word("NOP")] * nops + [word("GOTO", 2)]
+
+
+def sleep_loop_model(limit: int, timer: str) -> dict:
+    """sleep_loop(timer) run for `limit` cycles, its timer ticked one source tick at a time.
+
+    From the contract's words: an instruction at t acts at t, then its cycles pass; each cycle
+    brings `acc // f_osc` source ticks (acc += f_src * d); writing CLKMD clears acc. A timer
+    event during a cycle spent in stopexe (the stopexe instruction's own cycle included)
+    wakes the chip at the boundary that ends that cycle, even if its INTRQ bit is already 1;
+    events while running only set INTRQ. Timer2: period mode, TM2B = 41. Timer16: bit 8,
+    rising edges, prescaler /1.
+    """
+    _, new_divider, nops, _ = SLEEP_LOOPS[timer]
+    goto_pc = 3 + nops
+    f_osc, divider, acc = ILRC_HZ, 1, 0  # CLKMD 0xF6 after reset
+    s = {"cycles": 0, "pc": 0, "mode": "running", "intrq": 0, "tm2ct": 0, "t16": 0}
+
+    def one_cycle() -> None:
+        nonlocal acc
+        acc += IHRC_HZ * divider
+        ticks, acc = divmod(acc, f_osc)
+        event = False
+        for _ in range(ticks):
+            if timer == "tm2":
+                event |= s["tm2ct"] == 41
+                s["tm2ct"] = 0 if s["tm2ct"] == 41 else s["tm2ct"] + 1
+            else:
+                old, s["t16"] = s["t16"], (s["t16"] + 1) & 0xFFFF
+                event |= not old & 0x100 and s["t16"] & 0x100
+        if event:
+            s["intrq"] |= 0x40 if timer == "tm2" else 0x04
+            if s["mode"] == "stopexe":
+                s["mode"] = "running"
+        s["cycles"] += 1
+
+    while s["cycles"] < limit:
+        if s["mode"] == "stopexe":
+            one_cycle()
+            continue
+        pc, cost = s["pc"], 1
+        s["pc"] = pc + 1
+        if pc == 1:
+            f_osc, divider, acc = IHRC_HZ, new_divider, 0
+        elif pc == 2:
+            s["mode"] = "stopexe"
+        elif pc == goto_pc:
+            s["pc"], cost = 2, 2
+        for _ in range(cost):
+            one_cycle()
+    return s
+
+
+def sleep_loop_state(m) -> dict:
+    snap = m.snapshot()
+    io = snap["io"]
+    return {
+        "cycles": snap["cycles"],
+        "pc": snap["pc"],
+        "mode": snap["mode"],
+        "intrq": io[IO["intrq"]],
+        "tm2ct": io[IO["tm2ct"]],
+        "t16": snap["t16"],
+    }
+
+
+@pytest.mark.parametrize("cycles", range(1, 120))
+@pytest.mark.parametrize("timer", ["tm2", "t16"])
+def test_stopexe_wakes_only_on_timer_events_while_asleep(timer, cycles):
+    """Found with the Timer2 case above: the core caught the timers up lazily, so events
+    from the instructions before a `stopexe` (INTRQ bit already 1, so nothing scheduled)
+    were applied after the mode had changed and woke the chip at once. Both interpreters
+    must match the tick-by-tick model of the contract."""
+    image = Image(sleep_loop(timer))
+    expected = sleep_loop_model(cycles, timer)
+    for m in (Machine(image), ReferenceMachine(image)):
+        for reg, value in SLEEP_LOOPS[timer][3].items():
+            m.io_poke(IO[reg], value)
+        m.run(cycles)
+        assert sleep_loop_state(m) == expected, type(m).__name__
