@@ -373,7 +373,7 @@ def service(regs, io, ram, sched, end, stack_checks):
             sp = regs[R_SP]
             if stack_checks and sp > 0x3E:
                 return ST_STACK
-            pc = regs[R_PC]
+            pc = regs[R_PC] & PC_MASK
             ram[sp & 0x3F] = pc & 0xFF
             ram[(sp + 1) & 0x3F] = pc >> 8
             sp = (sp + 2) & 0xFF
@@ -399,12 +399,10 @@ def service(regs, io, ram, sched, end, stack_checks):
 def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
     """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*."""
     a = regs[R_A]
-    pc = regs[R_PC]
+    pc = regs[R_PC] & PC_MASK  # in range: no negative-index fix-up on prog[pc]
     flags = regs[R_FLAGS]
     sp = regs[R_SP]
-    gie = regs[R_GIE]
     cycles = regs[R_CYCLES]
-    smax = regs[R_STACK_MAX]
     next_ev = 0
     status = ST_LIMIT
     hit = -1
@@ -415,17 +413,13 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             regs[R_PC] = pc
             regs[R_FLAGS] = flags
             regs[R_SP] = sp
-            regs[R_GIE] = gie
             regs[R_CYCLES] = cycles
-            regs[R_STACK_MAX] = smax
             st = service(regs, io, ram, sched, end, stack_checks)
             a = regs[R_A]
-            pc = regs[R_PC]
+            pc = regs[R_PC] & PC_MASK
             flags = regs[R_FLAGS]
             sp = regs[R_SP]
-            gie = regs[R_GIE]
             cycles = regs[R_CYCLES]
-            smax = regs[R_STACK_MAX]
             if st != ST_RUN:
                 status = st
                 break
@@ -645,8 +639,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             ram[sp & 0x3F] = pc & 0xFF
             ram[(sp + 1) & 0x3F] = pc >> 8
             sp = (sp + 2) & 0xFF
-            if sp > smax:
-                smax = sp
+            if sp > regs[R_STACK_MAX]:
+                regs[R_STACK_MAX] = sp
             pc = m
         elif op == OP_RET or op == OP_RET_K or op == OP_RETI:
             if stack_checks and sp < 2:
@@ -658,7 +652,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             if op == OP_RET_K:
                 a = m & 0xFF
             elif op == OP_RETI:
-                gie = 1
+                regs[R_GIE] = 1
                 if io[IO_INTEN] & io[IO_INTRQ]:  # INTRQ is exact before next_ev
                     next_ev = 0
         elif op == OP_PUSHAF:
@@ -669,8 +663,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             ram[sp & 0x3F] = a
             ram[(sp + 1) & 0x3F] = 0xF0 | flags
             sp = (sp + 2) & 0xFF
-            if sp > smax:
-                smax = sp
+            if sp > regs[R_STACK_MAX]:
+                regs[R_STACK_MAX] = sp
         elif op == OP_POPAF:
             if stack_checks and sp < 2:
                 pc = old
@@ -732,11 +726,11 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             next_ev = 0
         # ---- system ----
         elif op == OP_ENGINT:
-            gie = 1
+            regs[R_GIE] = 1
             if io[IO_INTEN] & io[IO_INTRQ]:  # else the planned next event still holds
                 next_ev = 0
         elif op == OP_DISGINT:
-            gie = 0
+            regs[R_GIE] = 0
         elif op == OP_WDRESET:
             if wdt_enabled(io):
                 catch_up(regs, io, cycles)
@@ -762,12 +756,11 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             next_ev = 0
         elif op == OP_RESET:
             catch_up(regs, io, cycles)
-            chip_reset(regs, io)
+            chip_reset(regs, io)  # clears GIE in regs
             a = 0
             pc = 0
             flags = 0
             sp = 0
-            gie = 0
             next_ev = 0
         elif op == OP_BREAK:
             pc = old
@@ -794,9 +787,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
     regs[R_PC] = pc
     regs[R_FLAGS] = flags
     regs[R_SP] = sp
-    regs[R_GIE] = gie
     regs[R_CYCLES] = cycles
-    regs[R_STACK_MAX] = smax
     regs[R_INSTRUCTIONS] += steps
     catch_up(regs, io, cycles)
     return status
