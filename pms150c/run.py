@@ -188,7 +188,10 @@ def _results(kernel, chunks, jobs: int):
         for chunk in chunks:
             yield _run_chunk(chunk)
         return
-    context = multiprocessing.get_context("spawn")
+    # fork (where the OS has it) hands the workers the already loaded jitted core: a spawned
+    # worker would spend ~1 s importing Numba and loading the core before its first image
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with context.Pool(jobs, initializer=_init_worker, initargs=(kernel,)) as pool:
         yield from pool.imap(_run_chunk, chunks)
 
