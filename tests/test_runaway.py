@@ -65,3 +65,28 @@ def test_run_with_a_limit_on_an_endless_program_returns_max_cycles():
     reason = m.run(3_000_000)
     assert reason == StopReason.MAX_CYCLES
     assert 3_000_000 <= m.cycles <= 3_000_001
+
+
+@pytest.mark.parametrize("command", ["exec", "profile", "trace"])
+def test_ctrl_c_ends_an_endless_cli_run_with_a_message(command, tmp_path, capsys):
+    from pms150c.cli import main
+
+    program = tmp_path / "endless.asm"
+    program.write_text(COUNTER_LOOP)
+    Machine(assemble(COUNTER_LOOP)).run(1000)  # compiled before the clock starts
+    argv = [command, str(program), "--max-cycles", str(10**15)]
+    if command == "trace":
+        argv += ["--last", "8"]
+    timer = threading.Timer(1.0, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        code = main(argv)
+    finally:
+        timer.cancel()
+        timer.join()
+    out, err = capsys.readouterr()
+    assert time.monotonic() - start < 30
+    assert "interrupted at pc 0x" in out + err
+    assert "Traceback" not in out + err
+    assert code in (0, 130)
