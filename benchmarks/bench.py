@@ -93,7 +93,14 @@ def machine_info() -> dict:
                 break
     except OSError:
         pass
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        commit = ""
     return {
+        "commit": commit or "unknown",
         "cpu": model,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -406,7 +413,7 @@ def print_table(results: dict) -> None:
     console = Console()
     mi = results["machine"]
     console.print(
-        f"[bold]{mi['cpu']}[/], {mi['cores']} cores, Python {mi['python']}, "
+        f"[bold]{mi['cpu']}[/], {mi['cores']} cores, Python {mi['python']}, commit {mi['commit']}, "
         f"numpy {mi['numpy']}, numba {mi['numba']}; load average "
         f"{' '.join(map(str, mi['loadavg_start']))} at start, "
         f"{' '.join(map(str, mi['loadavg_end']))} at end"
