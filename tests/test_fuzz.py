@@ -141,7 +141,7 @@ def run_to_budget(m, budget: int = CYCLES) -> tuple:
 
 
 @pytest.mark.slow
-@examples(200)
+@examples(400)
 @given(start_states())
 def test_garbage_rom_and_state_runs_identically_in_both_interpreters(state):
     fast, ref = build(state, Machine), build(state, ReferenceMachine)
@@ -169,7 +169,7 @@ def test_every_invalid_word_stops_both_interpreters_with_its_pc_and_cycle():
 # -- invariants of the fast core --------------------------------------------------------------
 
 
-@examples(300)
+@examples(500)
 @given(start_states(), st.lists(st.integers(1, 20_000), min_size=1, max_size=12))
 def test_fast_core_invariants_hold_whatever_the_program_does(state, chunks):
     m = build(state, Machine)
