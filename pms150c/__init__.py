@@ -19,11 +19,29 @@ from .errors import (
     StackOverflow,
 )
 from .image import Image
-from .machine import Machine, StopKind, StopReason
 from .toolchain.assembler import assemble, assemble_file
 from .toolchain.disassembler import disassemble, disassemble_listing
 
 __version__ = "0.1.0"
+
+# The simulator pulls in Numba (about half a second); the assembler and disassembler do
+# not need it, so `Machine` and its stop reasons are imported on first use.
+_LAZY = {"Machine", "StopKind", "StopReason"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from . import machine
+
+        value = getattr(machine, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pms150c' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)
+
 
 __all__ = [
     "AssemblerError",
