@@ -161,6 +161,23 @@ def test_constants_equ_and_forward_references():
     assert words(source) == [0x1712, 0x0120]
 
 
+@pytest.mark.parametrize("length", [150, 5000])
+def test_constant_chains_of_any_length_evaluate_in_order_or_forward(length):
+    in_order = "\n".join(["a0 = 1"] + [f"a{i} = a{i - 1} + 1" for i in range(1, length)])
+    forward = "\n".join(
+        [f"b{i} = b{i + 1} + 1" for i in range(length - 1)] + [f"b{length - 1} = 1"]
+    )
+    source = f"{in_order}\n{forward}\n\tmov a, #a{length - 1} & 0xff\n\tmov a, #b0 & 0xff\n"
+    assert words(source) == [0x1700 | (length & 0xFF)] * 2
+
+
+def test_a_long_cycle_of_constants_is_reported_where_it_closes():
+    lines = ["X0 = X999 + 1"] + [f"X{i} = X{i - 1} + 1" for i in range(1, 1000)]
+    with pytest.raises(AssemblerError, match="'X999' is defined in terms of itself") as info:
+        assemble("\n".join(lines) + "\n\tmov a, #X999 & 0xff\n", "prog.asm")
+    assert (info.value.line, info.value.column) == (1000, 1)
+
+
 def test_number_formats_and_characters():
     source = "\n".join(
         f"\tmov a, #{n}" for n in ("10", "010", "0d10", "0x0a", "0h0A", "0b1010", "0o12", "0q12")

@@ -593,21 +593,49 @@ class Assembler:
         return Value(address, 1, address)
 
     def _constant(self, sym: Symbol) -> Value:
-        if sym.value is None:
-            if sym.busy:
-                raise sym.where.error(f"'{sym.name}' is defined in terms of itself", sym.column)
-            sym.busy = True
-            try:
-                sym.value = sym.expr.evaluate(
-                    lambda tok: self._resolve(tok, sym.scope, sym.where), sym.where
-                )
-            except RecursionError:  # thousands of constants each defined by the next
-                raise sym.where.error(
-                    f"'{sym.name}' depends on too long a chain of constants", sym.column
-                ) from None
-            finally:
-                sym.busy = False
+        """The value of a constant, after the constants it refers to.
+
+        Walks the dependencies with an explicit stack, not recursion, so a chain of
+        constants of any length (`a1 = a0 + 1`, `a2 = a1 + 1`, ...), in order or with
+        forward references, evaluates; a constant met again while its own dependencies are
+        pending is a true cycle.
+        """
+        stack = [sym]
+        try:
+            while stack:
+                top = stack[-1]
+                if top.value is not None:
+                    stack.pop()
+                elif not top.busy:  # first visit: its pending dependencies go first
+                    top.busy = True
+                    for dep in self._constant_dependencies(top):
+                        if dep.busy:
+                            raise dep.where.error(
+                                f"'{dep.name}' is defined in terms of itself", dep.column
+                            )
+                        stack.append(dep)
+                else:  # every dependency has its value: no recursion below
+                    top.value = top.expr.evaluate(
+                        lambda tok, top=top: self._resolve(tok, top.scope, top.where), top.where
+                    )
+                    top.busy = False
+                    stack.pop()
+        finally:
+            for pending in stack:
+                pending.busy = False
         return sym.value
+
+    def _constant_dependencies(self, sym: Symbol) -> list[Symbol]:
+        """The constants without a value yet that `sym`'s expression names."""
+        found = []
+        for tok in sym.expr.symbols():
+            if tok.kind == "local":
+                dep = self.locals.get((sym.scope, _local_key(tok.text)))
+            else:
+                dep = self.symbols.get(tok.text)
+            if dep is not None and dep.expr is not None and dep.value is None:
+                found.append(dep)
+        return found
 
     def _linker_symbol(self, name: str) -> int | None:
         """sdldpdk's `s_AREA` (start) and `l_AREA` (length in bytes) symbols."""
