@@ -10,10 +10,20 @@
 ; Arithmetic: each weight is two bits (u, v) with w = 3u + v - 2, so for one neuron
 ;   W1 @ x = 3*SU + SV - 2*T,   SU = sum of x where u = 1, SV = sum where v = 1, T = sum(x).
 ; Every weight bit costs one `t0sn` on the weight byte plus one `add` of the pixel.
-; Four hidden neurons are computed together (one pass over the image per group of four);
-; as soon as a hidden value is known it is added into the ten logits, so hidden values are
-; never stored. The logits are accumulated biased, as sum((w + 2) * h) >= 0, and the bias
-; 2*sum(h) is removed at the end.
+; Hidden values are never stored: each is added into the ten logits as soon as it is known.
+; The logits are accumulated biased, as sum((w + 2) * h) >= 0; the bias 2*sum(h) is removed
+; at the end. How 64-40-10 fits the 1008 usable words within 30,000 cycles on average:
+;
+; - Two hidden neurons per pass over the image (one weight byte per image byte): half the
+;   unrolled bit tests and folds of a four-neuron pass.
+; - Zero skipping: an image byte of 0 (two black pixels; 38% of the test images' bytes)
+;   skips its weight fetch and bit tests, and a hidden value of 0 (ReLU; 65% of them)
+;   skips its logit updates. Adding 0 changes nothing, so the result is exact; only the
+;   time depends on the image.
+; - The ten logit updates are one subroutine `lg`, called with 3h for the u bits and again
+;   with h for the v bits (the weight bytes shifted left by one).
+; - The neuron sums start at 0; -2T (T = sum of the pixels) is added when they are read,
+;   and the read clears them for the next pass.
 ;
 ; Weight fetch: the weight stream is one table of `ret k` words read in order through a
 ; pointer kept in RAM just above the stack (PLO/PHI). `call pj` pushes the return address,
@@ -21,15 +31,19 @@
 ; whose `ret k` returns to the caller with the byte in A. This reaches all 1024 words (a
 ; `pcadd` table reaches 256) and needs the call to be made with SP = STACK (2 mod 4).
 ;
+; Weight stream (pms150c/mnist/export.py main_table_bytes): per pair of neurons (a, b), for
+; each image byte q one byte u(a,2q) v(a,2q) u(b,2q) v(b,2q) u(a,2q+1) .. v(b,2q+1) from
+; bit 7 down, then five bytes of output weights [a8 a9 b8 b9] [a0..a3] [a4..a7] [b0..b3]
+; [b4..b7] as (u, v) pairs.
+;
 ; Memory map (RAM):
-;   0x00 P (idxm pointer; idxm reaches 0x00-0x1F only; the start-up clear loop ends on it)
-;   0x06 W0, 0x01-0x02 W1-W2   weight bytes under test (bit instructions reach 0x00-0x0F only)
+;   0x00 P (idxm pointer), 0x06 W0, 0x01 W1, 0x02 W2 (weight bytes under test)
 ;   0x03 CNT, 0x04 CNTC, 0x05 IIDX, 0x07 GCNT
-;   0x08-0x0F SU0 SV0 .. SU3 SV3   8-bit partial sums over 16 pixels
-;   0x10-0x17 ACC0..ACC3           16-bit sums of the group's neurons (start at -2T)
-;   0x18-0x1B DL DH T H            scratch
-;   0x1D DIGIT                     the result
-;   0x20-0x33 L0..L9               logits, int16 little-endian (final, signed)
+;   0x08-0x0B SU0 SV0 SU1 SV1   8-bit partial sums over 16 pixels
+;   0x10-0x13 ACC0 ACC1         16-bit sums of the pass's two neurons
+;   0x18-0x1B DL DH T H         scratch
+;   0x1D DIGIT                  the result
+;   0x20-0x33 L0..L9            logits, int16 little-endian (final, signed)
 ;   0x34-0x35 M2T = -2T, 0x36-0x37 SH = sum of hidden values (then 2*SH)
 ;   0x3A-0x3B stack (one level), 0x3C-0x3D PLO/PHI weight pointer (word address)
 ; Result: DIGIT (0x1D) and port A pins PA4..PA7 = digit bits 0..3 (PAC = 0xF0).
@@ -42,26 +56,20 @@ CLKMD   = 0x03
 PA      = 0x10
 PAC     = 0x11
 
-W0      = 0x06
+P       = 0x00
 W1      = 0x01
 W2      = 0x02
 CNT     = 0x03
 CNTC    = 0x04
 IIDX    = 0x05
-P       = 0x00
+W0      = 0x06
 GCNT    = 0x07
 SU0     = 0x08
 SV0     = 0x09
 SU1     = 0x0a
 SV1     = 0x0b
-SU2     = 0x0c
-SV2     = 0x0d
-SU3     = 0x0e
-SV3     = 0x0f
 ACC0    = 0x10
 ACC1    = 0x12
-ACC2    = 0x14
-ACC3    = 0x16
 DL      = 0x18
 DH      = 0x19
 T       = 0x1a
@@ -74,9 +82,6 @@ STACK   = 0x3a
 PLO     = 0x3c
 PHI     = 0x3d
 
-; one conditional add: if bit b of weight byte wb is set, add A to sum s
-; (written out below; the assembler has no macros)
-
         .area CODE (ABS)
         .org 0x0000
 reset:
@@ -85,7 +90,7 @@ reset:
         mov a, #STACK
         mov.io SP, a
 
-        ; clear 0x01..0x37 (partials, logits, T, SH, DIGIT); RAM is undefined at power-on
+        ; clear 0x01..0x37 (partials, sums, logits, T, SH, DIGIT); RAM is undefined at power-on
         mov a, #0x37
         mov P, a
         mov a, #0
@@ -116,37 +121,29 @@ reset:
         mov PLO, a
         mov a, #>(w_table - 1)
         mov PHI, a
-        mov a, #NGROUPS
+        mov a, #NPAIRS
         mov GCNT, a
 
-; ---- one group of four hidden neurons -------------------------------------------------
+; ---- one pass over the image for a pair of hidden neurons ------------------------------
 group:
-        mov a, M2T
-        mov ACC0, a
-        mov ACC1, a
-        mov ACC2, a
-        mov ACC3, a
-        mov a, M2T+1
-        mov ACC0+1, a
-        mov ACC1+1, a
-        mov ACC2+1, a
-        mov ACC3+1, a
-        mov a, #1
-        mov IIDX, a
-        mov a, #4
-        mov CNTC, a
+        clear IIDX
 chunk:
         mov a, #8               ; 8 image bytes = 16 pixels: partials stay below 256
         mov CNT, a
 pair:
-        call pj                 ; weights of neurons 0, 1 for both pixels
-        mov W0, a
-        call pj                 ; neurons 2, 3
-        mov W1, a
+        inc IIDX
         mov a, IIDX
         call img                ; two pixels
-        inc IIDX
+        ceqsn a, #0
+        goto live_px
+        inc PLO                 ; both black: skip their weight byte
+        addc PHI
+        goto next_px
+live_px:
         mov T, a
+        call pj                 ; weights of both neurons for both pixels
+        mov W0, a
+        mov a, T
         and a, #0x0f            ; even pixel
         t0sn W0, #7
         add SU0, a
@@ -156,14 +153,6 @@ pair:
         add SU1, a
         t0sn W0, #4
         add SV1, a
-        t0sn W1, #7
-        add SU2, a
-        t0sn W1, #6
-        add SV2, a
-        t0sn W1, #5
-        add SU3, a
-        t0sn W1, #4
-        add SV3, a
         mov a, T
         swap a
         and a, #0x0f            ; odd pixel
@@ -175,14 +164,7 @@ pair:
         add SU1, a
         t0sn W0, #0
         add SV1, a
-        t0sn W1, #3
-        add SU2, a
-        t0sn W1, #2
-        add SV2, a
-        t0sn W1, #1
-        add SU3, a
-        t0sn W1, #0
-        add SV3, a
+next_px:
         dzsn CNT
         goto pair
 
@@ -211,45 +193,28 @@ pair:
         addc ACC1+1
         clear SU1
         clear SV1
-        mov a, SU2
-        add ACC2, a
-        addc ACC2+1
-        add ACC2, a
-        addc ACC2+1
-        add ACC2, a
-        addc ACC2+1
-        mov a, SV2
-        add ACC2, a
-        addc ACC2+1
-        clear SU2
-        clear SV2
-        mov a, SU3
-        add ACC3, a
-        addc ACC3+1
-        add ACC3, a
-        addc ACC3+1
-        add ACC3, a
-        addc ACC3+1
-        mov a, SV3
-        add ACC3, a
-        addc ACC3+1
-        clear SU3
-        clear SV3
-        dzsn CNTC
+        t1sn IIDX, #5           ; IIDX = 8, 16, 24, 32 after the four chunks
         goto chunk
 
-; ---- the four hidden values, each streamed into the logits ----------------------------
+; ---- the two hidden values, each added into the logits ---------------------------------
         mov a, #ACC0
         mov P, a
-        mov a, #4
+        mov a, #2
         mov CNTC, a
 hidden:
-        idxm a, P
+        idxm a, P               ; (DL, DH) = ACC - 2T; ACC = 0 for the next pass
+        add a, M2T
         mov DL, a
-        inc P
+        mov a, #0
+        idxm P, a
+        set1 P, #0              ; (no flags: C of the low byte's add survives)
         idxm a, P
+        addc a, M2T+1
         mov DH, a
+        mov a, #0
+        idxm P, a
         inc P
+        mov a, DH
         sl a                    ; C = sign of the sum
         mov a, #0
         t0sn.io FLAG, #1
@@ -273,24 +238,80 @@ have_h:
         mov H, a
         add SH, a
         addc SH+1
-        ; output weights: per pair of neurons the stream holds b2 b0 b1 b3 b4, where b0 b1 are
-        ; outputs 0..7 of the first, b3 b4 of the second, and b2 outputs 8, 9 of both
-        mov a, W2
-        swap a
-        mov W2, a               ; second neuron of a pair: its outputs 8, 9 move to bits 7..4
-        t0sn CNTC, #0           ; CNTC = 4, 3, 2, 1: even = first neuron of a pair
-        goto 1$
+        ; output weights of the pair: b2 b0 b1 b3 b4, b2 = outputs 8, 9 of both neurons
+        mov a, T
+        swap a                  ; second neuron: its outputs 8, 9 move to bits 7..4
+        t0sn CNTC, #0           ; CNTC = 2, 1: even = first neuron of the pair
+        goto 3$
         call pj
-        mov W2, a
-1$:     call pj
+        mov T, a
+3$:     mov W2, a
+        call pj
         mov W0, a
         call pj
         mov W1, a
         mov a, H
         sl a
-        add a, H                ; 3h; one byte since HMAX1 <= 85, so C = 0 here, and every
-        ; u bits: logit += 3h.  `addc` after a skipped `add` adds C = 0.
-        t0sn W0, #7
+        add a, H                ; 3h: one byte since HMAX1 <= 85, so C = 0 for lg
+        t0sn.io FLAG, #0        ; Z: h = 0 adds nothing, skip it
+        goto next_h
+        call lg                 ; u bits: logit += 3h
+        sl W0
+        sl W1
+        sl W2
+        set0.io FLAG, #1        ; C = 0 for lg
+        mov a, H
+        call lg                 ; v bits (now at 7, 5, 3, 1): logit += h
+next_h:
+        dzsn CNTC
+        goto hidden
+        dzsn GCNT
+        goto group
+; ---- argmax over the biased logits, then remove the bias --------------------------------
+        ; SU0, SV0 are 0 after the last fold: they hold the best biased logit so far
+        sl SH
+        slc SH+1                ; 2 * sum(h)
+        mov a, #L0
+        mov P, a
+argmax:
+        idxm a, P
+        mov T, a
+        sub a, SH
+        idxm P, a               ; low byte without the bias
+        set1 P, #0              ; (no flags: the borrow survives)
+        idxm a, P
+        mov H, a                ; (T, H) = biased logit k
+        subc a, SH+1
+        idxm P, a
+        mov a, SU0
+        sub a, T
+        mov a, SV0
+        subc a, H               ; C = best < logit (strict: ties keep the first index)
+        t1sn.io FLAG, #1
+        goto 1$
+        mov a, T
+        mov SU0, a
+        mov a, H
+        mov SV0, a
+        mov a, P
+        mov DIGIT, a            ; 0x21 + 2k
+1$:     inc P
+        mov a, P
+        ceqsn a, #L0+20
+        goto argmax
+        mov a, DIGIT
+        sr a
+        and a, #0x0f            ; k (and 0 when DIGIT was never set)
+        mov DIGIT, a
+        swap a
+        mov.io PA, a
+        mov a, #0xf0
+        mov.io PAC, a
+        stopsys
+
+; ---- subroutines and tables -------------------------------------------------------------
+lg:                             ; logit k += A where bit 7 - 2k (of W0, W1, W2) is set; C = 0
+        t0sn W0, #7             ; `addc` after a skipped `add` adds C = 0
         add L0+0, a
         addc L0+1
         t0sn W0, #5
@@ -320,93 +341,8 @@ have_h:
         t0sn W2, #5
         add L0+18, a
         addc L0+19
-        ; v bits: logit += h
-        mov a, H
-        t0sn W0, #6
-        add L0+0, a
-        addc L0+1
-        t0sn W0, #4
-        add L0+2, a
-        addc L0+3
-        t0sn W0, #2
-        add L0+4, a
-        addc L0+5
-        t0sn W0, #0
-        add L0+6, a
-        addc L0+7
-        t0sn W1, #6
-        add L0+8, a
-        addc L0+9
-        t0sn W1, #4
-        add L0+10, a
-        addc L0+11
-        t0sn W1, #2
-        add L0+12, a
-        addc L0+13
-        t0sn W1, #0
-        add L0+14, a
-        addc L0+15
-        t0sn W2, #6
-        add L0+16, a
-        addc L0+17
-        t0sn W2, #4
-        add L0+18, a
-        addc L0+19
-        dzsn CNTC
-        goto hidden
-        dzsn GCNT
-        goto group
+        ret
 
-; ---- argmax over the biased logits, then remove the bias --------------------------------
-        sl SH
-        slc SH+1                ; 2 * sum(h)
-        mov a, #L0
-        mov P, a
-        clear CNT               ; k (DIGIT was cleared at the start)
-        clear DL                ; best (biased logits are >= 0)
-        clear DH
-argmax:
-        idxm a, P
-        mov T, a
-        inc P
-        idxm a, P
-        mov H, a                ; (T, H) = biased logit k; P at its high byte
-        mov a, DL
-        sub a, T
-        mov a, DH
-        subc a, H               ; C = best < logit
-        t1sn.io FLAG, #1
-        goto 1$
-        mov a, T
-        mov DL, a
-        mov a, H
-        mov DH, a
-        mov a, CNT
-        mov DIGIT, a
-1$:     mov a, T
-        sub a, SH
-        mov T, a
-        mov a, H
-        subc a, SH+1
-        idxm P, a
-        dec P
-        mov a, T
-        idxm P, a
-        inc P
-        inc P
-        inc CNT
-        mov a, CNT
-        ceqsn a, #10
-        goto argmax
-
-        mov a, DIGIT
-        swap a
-        mov.io PA, a
-        mov a, #0xf0
-        mov.io PAC, a
-        stopsys
-
-; ---- tables ---------------------------------------------------------------------------
 pj:                             ; step PLO/PHI, jump to the word it names: A = that byte
         inc PLO
         addc PHI

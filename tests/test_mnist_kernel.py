@@ -29,7 +29,10 @@ from pms150c.mnist.kernel import (
 from pms150c.mnist.model import IntModel, Layer, bitnet_model, default_model
 
 VALUES = np.array([-2, -1, 1, 2], dtype=np.int8)
-MAIN_CYCLE_BUDGET = 30_000  # issue target: mean <= 30,000 per inference; we hold it for the max
+MAIN_CYCLE_BUDGET = 30_000  # issue target: mean <= 30,000 per inference over the test set
+# The main kernel skips black pixel pairs and zero hidden values, so its time depends on the
+# image; with no zeros to skip (all pixels and hidden values non-zero) it takes about 38,800.
+MAIN_WORST_CYCLES = 40_000
 
 
 def random_main(seed: int, hidden: int, shift: int = 3, hmax: int = 31) -> IntModel:
@@ -51,6 +54,12 @@ def random_bitnet(seed: int, shifts=(3, 3, 3), hmax=(127, 127, 127)) -> IntModel
     ]
     layers.append(Layer(rng.choice(VALUES, (10, 16))))
     return IntModel(PreprocessSpec(xmax=31), layers)
+
+
+def sparse(rng, n: int) -> np.ndarray:
+    """Random images with about half of their pixels black, as in MNIST: the main kernel
+    skips image bytes of 0 (both pixels black), so these exercise both of its paths."""
+    return rng.integers(0, 16, (n, 64)) * (rng.random((n, 64)) < 0.5)
 
 
 def adversarial(xmax: int) -> np.ndarray:
@@ -92,12 +101,12 @@ def assert_same(model: IntModel, kernel, x: np.ndarray) -> dict:
 
 @pytest.mark.parametrize(
     "seed, hidden, shift, hmax",
-    [(1, 36, 3, 31), (2, 8, 0, 85), (3, 12, 5, 7), (4, 4, 15, 1), (5, 20, 1, 63)],
+    [(1, 40, 3, 31), (2, 8, 0, 85), (3, 12, 5, 7), (4, 4, 15, 1), (5, 20, 1, 63), (6, 2, 2, 85)],
 )
 def test_main_kernel_matches_reference_for_random_weights(seed, hidden, shift, hmax):
     model, kernel = main_kernel(seed, hidden, shift, hmax)
     rng = np.random.default_rng(seed + 100)
-    x = np.concatenate([rng.integers(0, 16, (60, 64)), adversarial(15)])
+    x = np.concatenate([rng.integers(0, 16, (60, 64)), sparse(rng, 60), adversarial(15)])
     assert_same(model, kernel, x)
 
 
@@ -118,16 +127,19 @@ def test_main_kernel_exercises_both_clip_ends_and_ties():
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 15), min_size=64, max_size=64))
 def test_main_kernel_matches_reference_for_any_image(pixels):
-    model, kernel = main_kernel(1, 36)
+    model, kernel = main_kernel(1, 40)
     assert_same(model, kernel, np.array([pixels]))
 
 
 def test_main_kernel_cycles_and_memory_within_budget():
-    model, kernel = main_kernel(1, 36)
+    model, kernel = main_kernel(1, 40)
     rng = np.random.default_rng(11)
-    x = np.concatenate([rng.integers(0, 16, (40, 64)), adversarial(15)])
+    x = np.concatenate([rng.integers(0, 16, (40, 64)), sparse(rng, 40), adversarial(15)])
     out = assert_same(model, kernel, x)
-    assert out["cycles"].max() <= MAIN_CYCLE_BUDGET
+    assert out["cycles"].max() <= MAIN_WORST_CYCLES
+    # black pixel pairs are skipped: the all-black image is the fastest, all-white slower
+    black, white = out["cycles"][-8], out["cycles"][-9]
+    assert black == out["cycles"].min() and white > out["cycles"][40:80].max()
     assert kernel.rom_words() <= SYSTEM_AREA and kernel.rom_top() < SYSTEM_AREA
     for image in (x[0], adversarial(15)[0], adversarial(15)[1]):
         foot = kernel.ram_footprint(image)
@@ -166,9 +178,31 @@ def test_main_kernel_does_not_read_uninitialised_ram():
     assert results[0] == results[1]
 
 
+def test_main_kernel_worst_case_has_no_zero_to_skip():
+    # all weights +2 and a white image: every hidden value is non-zero (the clip ceiling)
+    model = IntModel(
+        PreprocessSpec(),
+        [Layer(np.full((40, 64), 2, np.int8), 0, 85), Layer(np.full((10, 40), 2, np.int8))],
+    )
+    kernel = build_kernel(model, MAIN_FIRMWARE)
+    out = assert_same(model, kernel, adversarial(15)[:1])
+    assert (model.forward(adversarial(15)[:1])[1][0] == 85).all()
+    assert out["cycles"][0] <= MAIN_WORST_CYCLES
+
+
+def test_shipped_main_kernel_mean_cycles_on_the_test_set_within_budget():
+    from pms150c.mnist.kernel import shipped_kernel
+    from pms150c.mnist.model import shipped_test_set
+
+    x, _ = shipped_test_set("main")
+    out = assert_same(default_model(), shipped_kernel(MAIN_FIRMWARE), x)
+    assert out["cycles"].mean() <= MAIN_CYCLE_BUDGET
+    assert out["cycles"].max() <= MAIN_WORST_CYCLES
+
+
 def test_export_rejects_models_the_main_kernel_cannot_run():
-    with pytest.raises(DataError, match="multiple of 4"):
-        export.main_include(random_main(0, 6))
+    with pytest.raises(DataError, match="even width"):
+        export.main_include(random_main(0, 7))
     with pytest.raises(DataError, match="hmax"):
         export.main_include(random_main(0, 8, hmax=86))
     with pytest.raises(DataError, match="one hidden layer"):
@@ -190,14 +224,14 @@ def test_shipped_kernels_leave_the_system_area_blank(firmware):
 
 
 def test_random_weight_kernels_leave_the_system_area_blank():
-    assert_system_area_blank(main_kernel(1, 36)[1])
+    assert_system_area_blank(main_kernel(1, 40)[1])
     assert_system_area_blank(bitnet_kernel(1)[1])
 
 
 def test_main_kernel_too_wide_for_the_rom_fails_at_the_system_area_guard():
-    # 64-40-10 needs 74 words more than 64-36-10: the table would run into 0x3f0..0x3ff
+    # 64-40-10 fills the 1008 usable words exactly; two more neurons need 37 words more
     with pytest.raises(AssemblerError, match=r"\.ds 2 \* 0x3f0"):
-        build_kernel(random_main(0, 40), MAIN_FIRMWARE)
+        build_kernel(random_main(0, 42), MAIN_FIRMWARE)
 
 
 def test_kernel_rejects_an_image_that_writes_the_system_area():
@@ -271,7 +305,7 @@ def test_classify_takes_a_28x28_image_or_64_pixels():
     digit, cycles = kernel_module.classify(image)
     x = preprocess(image[None], default_model().spec)
     assert digit == int(default_model().predict(x)[0])
-    assert 0 < cycles <= MAIN_CYCLE_BUDGET
+    assert 0 < cycles <= MAIN_WORST_CYCLES  # a random 28x28 image is no digit: few zeros
     assert kernel_module.classify(x[0]) == (digit, cycles)
     with pytest.raises(DataError):
         kernel_module.classify(np.zeros((3, 3)))

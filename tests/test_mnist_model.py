@@ -203,7 +203,7 @@ def test_shipped_model_has_the_documented_shape_and_accuracy():
     model = default_model()
     x, labels = shipped_test_set("main")
     assert x.shape == (10000, 64) and labels.shape == (10000,)
-    assert model.shape == (64, 36, 10)
+    assert model.shape == (64, 40, 10)
     assert model.rom_words_estimate() <= 1024 and model.ram_bytes_estimate() <= 64
     accuracy = 100 * model.accuracy(x, labels)
     assert round(accuracy, 2) == documented("Main model test accuracy")

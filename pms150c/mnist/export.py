@@ -21,7 +21,7 @@ import numpy as np
 from pms150c.errors import DataError
 from pms150c.mnist.model import IntModel
 
-GROUP = 4  # hidden neurons the main kernel computes together (one pass over the image)
+GROUP = 2  # hidden neurons the main kernel computes together (one pass over the image)
 MAIN_HMAX_LIMIT = 85  # the main kernel adds 3*h as one byte
 MAIN_MAX_HIDDEN = 64  # RAM is fine up to here; ROM is checked by the assembler
 
@@ -44,7 +44,7 @@ def _check_main(model: IntModel) -> None:
         raise DataError("the main kernel takes 64 inputs of 0..15 (two pixels per image byte)")
     hidden = w1.shape[0]
     if hidden % GROUP or not 0 < hidden <= MAIN_MAX_HIDDEN:
-        raise DataError(f"hidden width {hidden}: the main kernel needs a multiple of {GROUP}")
+        raise DataError(f"hidden width {hidden}: the main kernel needs an even width")
     if model.layers[0].hmax > MAIN_HMAX_LIMIT:
         raise DataError(f"hmax {model.layers[0].hmax}: the main kernel allows at most 85")
 
@@ -52,30 +52,27 @@ def _check_main(model: IntModel) -> None:
 def main_table_bytes(model: IntModel) -> list[int]:
     """The main kernel's weight stream, one byte per `ret k` word, in consumption order.
 
-    Per group of four hidden neurons (a, b, c, d): for each image byte q (pixels 2q in the
-    low nibble, 2q+1 in the high nibble) two bytes, [a b] then [c d], each with the bits
-    u(n0,2q) v(n0,2q) u(n1,2q) v(n1,2q) u(n0,2q+1) v(n0,2q+1) u(n1,2q+1) v(n1,2q+1) from bit 7
-    down; then for each pair of neurons (a, b), (c, d) five bytes of their output weights as
-    (u, v) pairs: [a8 a9 b8 b9] [a0..a3] [a4..a7] [b0..b3] [b4..b7].
+    Per pair of hidden neurons (a, b), one pass over the image: for each image byte q (pixel
+    2q in the low nibble, 2q+1 in the high nibble) the byte u(a,2q) v(a,2q) u(b,2q) v(b,2q)
+    u(a,2q+1) v(a,2q+1) u(b,2q+1) v(b,2q+1) from bit 7 down; then the pair's output weights
+    as (u, v) pairs in five bytes: [a8 a9 b8 b9] [a0..a3] [a4..a7] [b0..b3] [b4..b7].
     """
     _check_main(model)
     u1, v1 = weight_bits(model.layers[0].weights)
     u2, v2 = weight_bits(model.layers[1].weights)  # (10, hidden)
     out: list[int] = []
-    for g in range(u1.shape[0] // GROUP):
-        rows = range(GROUP * g, GROUP * g + GROUP)
+    for a in range(0, u1.shape[0], GROUP):
+        b = a + 1
         for q in range(32):
-            for pair in ((rows[0], rows[1]), (rows[2], rows[3])):
-                bits = []
-                for pixel in (2 * q, 2 * q + 1):
-                    for n in pair:
-                        bits += [u1[n, pixel], v1[n, pixel]]
-                out.append(_pack(bits))
-        for first in (rows[0], rows[2]):
-            a, b = ([(u2[k, j], v2[k, j]) for k in range(10)] for j in (first, first + 1))
-            out.append(_pack([*a[8], *a[9], *b[8], *b[9]]))
-            for outputs in (a[0:4], a[4:8], b[0:4], b[4:8]):
-                out.append(_pack([bit for pair in outputs for bit in pair]))
+            bits = []
+            for pixel in (2 * q, 2 * q + 1):
+                for n in (a, b):
+                    bits += [u1[n, pixel], v1[n, pixel]]
+            out.append(_pack(bits))
+        wa, wb = ([(u2[k, j], v2[k, j]) for k in range(10)] for j in (a, b))
+        out.append(_pack([*wa[8], *wa[9], *wb[8], *wb[9]]))
+        for outputs in (wa[0:4], wa[4:8], wb[0:4], wb[4:8]):
+            out.append(_pack([bit for pair in outputs for bit in pair]))
     return out
 
 
@@ -124,7 +121,7 @@ def main_include(model: IntModel, source: str = "") -> str:
         f"; model: {source or 'in memory'}, shape {'-'.join(map(str, model.shape))}",
         "; Layout and bit order: pms150c/mnist/export.py main_table_bytes().",
         f"HIDDEN = {lay.weights.shape[0]}",
-        f"NGROUPS = {lay.weights.shape[0] // GROUP}",
+        f"NPAIRS = {lay.weights.shape[0] // GROUP}",
         f"SHIFT1 = {lay.shift}",
         f"HMAX1 = {lay.hmax}",
         "",
