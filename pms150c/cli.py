@@ -71,6 +71,8 @@ def _asm(args) -> int:
 def _disasm(args) -> int:
     from .image import Image
 
+    if args.hexfile.is_dir():
+        raise CliError(f"{args.hexfile}: is a directory, not an Intel HEX file")
     if not args.hexfile.is_file():
         raise CliError(f"{args.hexfile}: no such file")
     image = Image.from_ihx(args.hexfile)

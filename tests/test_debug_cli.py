@@ -112,6 +112,41 @@ def test_trace_lists_every_instruction_or_the_last_n(capsys, blink, tmp_path):
     assert np.load(npy)["pc"][-1] == 0x00A
 
 
+def test_whole_run_trace_is_capped_to_the_last_records_with_a_note(capsys, blink, monkeypatch):
+    from pms150c.debug import commands
+
+    monkeypatch.setattr(commands, "MAX_WHOLE_TRACE", 5)
+    code, out, err = run_cli(capsys, "trace", blink, "-n", "1000")
+    assert code == 0
+    rows = [line for line in out.splitlines()[1:] if not line.strip().endswith(":")]
+    assert [row.split()[1] for row in rows] == ["009", "006", "007", "008", "00a"]  # goto, pass 3
+    lines = err.splitlines()
+    assert lines[0] == (
+        "pms150c trace: kept only the last 5 of 18 instructions "
+        "(a whole-run trace is capped; use --last N to choose how many)"
+    )
+    assert lines[-1] == "stopsys at pc 0x00b, cycle 21"
+    # below the cap (n cycles start at most n + 1 instructions) nothing is dropped or said
+    code, out, err = run_cli(capsys, "trace", blink, "-n", "4")
+    assert code == 3 and "kept only" not in err
+
+
+@pytest.mark.parametrize("command", ["trace", "profile"])
+def test_trace_and_profile_cycle_limit_message_has_the_command_prefix(capsys, blink, command):
+    code, _, err = run_cli(capsys, command, blink, "--max-cycles", "5")
+    assert code == 3
+    assert err.splitlines()[-1] == (
+        f"pms150c {command}: cycle limit of 5 reached before stopsys (raise it with --max-cycles)"
+    )
+
+
+@pytest.mark.parametrize("command", ["exec", "trace", "profile", "vcd"])
+def test_a_directory_as_program_is_named_a_directory(capsys, tmp_path, command):
+    code, _, err = run_cli(capsys, command, tmp_path)
+    assert code == 1
+    assert err.strip() == f"pms150c {command}: {tmp_path}: is a directory, not a program"
+
+
 def test_profile_tables_and_listing(capsys, blink):
     code, out, _ = run_cli(capsys, "profile", blink)
     assert code == 0

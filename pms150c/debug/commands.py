@@ -2,7 +2,7 @@
 
 Each takes an .asm source or an Intel HEX file. Exit status: 0 when the program stopped
 (stopsys, a breakpoint, a watchpoint), 3 when the cycle limit was reached first (with a
-message saying so), 1 on an error (one line on stderr), 2 on a usage error.
+message saying so), 130 after Ctrl-C, 1 on an error (one line on stderr), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ from pathlib import Path
 from ..errors import Pms150cError
 
 EXIT_LIMIT = 3
+EXIT_INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
 DEFAULT_EXEC_CYCLES = 10_000_000
 DEFAULT_TRACE_CYCLES = 100_000
 DEFAULT_VCD_CYCLES = 100_000
+# A trace without --last keeps at most this many instructions (the last ones): a whole-run
+# trace of a huge -n would otherwise grow until the process is killed.
+MAX_WHOLE_TRACE = 1_000_000
 
 
 class DebugCliError(Pms150cError):
@@ -33,6 +37,8 @@ def load_machine(path: Path, include_dirs=()):
     from ..machine import Machine
     from ..toolchain.assembler import assemble_file
 
+    if path.is_dir():
+        raise DebugCliError(f"{path}: is a directory, not a program")
     if not path.is_file():
         raise DebugCliError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -181,7 +187,18 @@ def _describe(reason, limit: int) -> str:
 def _status(reason) -> int:
     from ..machine import StopKind
 
-    return EXIT_LIMIT if reason.kind is StopKind.MAX_CYCLES else 0
+    if reason.kind is StopKind.MAX_CYCLES:
+        return EXIT_LIMIT
+    return EXIT_INTERRUPTED if reason.kind is StopKind.INTERRUPTED else 0
+
+
+def _report_stop(command: str, reason, limit: int) -> int:
+    """The stop on stderr, with the `pms150c COMMAND:` prefix of every message when the
+    run did not end by itself (cycle limit, Ctrl-C); returns the exit status."""
+    status = _status(reason)
+    prefix = f"pms150c {command}: " if status else ""
+    print(f"{prefix}{_describe(reason, limit)}", file=sys.stderr)
+    return status
 
 
 def format_state(machine) -> str:
@@ -247,16 +264,15 @@ def _exec(args) -> int:
         from ..machine import StopReason
 
         reason = report.stop if isinstance(report.stop, StopReason) else None
-        if reason is not None and reason.kind.value == "max_cycles":
-            print(_describe(reason, args.max_cycles), file=sys.stderr)
-            return EXIT_LIMIT
+        if reason is not None and _status(reason):
+            return _report_stop("exec", reason, args.max_cycles)
         return 0 if report.ok else 4
     reason = machine.run(args.max_cycles)
     print(_describe(reason, args.max_cycles))
     print(format_state(machine))
-    if _status(reason) == EXIT_LIMIT:
-        print(f"pms150c exec: {_describe(reason, args.max_cycles)}", file=sys.stderr)
-    return _status(reason)
+    if _status(reason):
+        return _report_stop("exec", reason, args.max_cycles)
+    return 0
 
 
 # -- trace -------------------------------------------------------------------------------
@@ -271,7 +287,13 @@ def register_trace(subparsers) -> None:
     )
     _common(p, DEFAULT_TRACE_CYCLES)
     _add_stops(p)
-    p.add_argument("--last", type=_positive, metavar="N", help="keep only the last N instructions")
+    p.add_argument(
+        "--last",
+        type=_positive,
+        metavar="N",
+        help="keep only the last N instructions (without it, at most the last "
+        f"{MAX_WHOLE_TRACE} are kept)",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -282,18 +304,29 @@ def register_trace(subparsers) -> None:
 
 
 def _trace(args) -> int:
+    from ..state import R_TRACE_COUNT
     from .trace import format_trace, record_trace, write_trace
 
     machine = load_machine(args.program, args.include)
     _arm(machine, args)
-    records, reason = record_trace(machine, args.max_cycles, last=args.last)
+    last = args.last
+    capped = last is None and args.max_cycles >= MAX_WHOLE_TRACE  # n cycles: <= n + 1 starts
+    if capped:
+        last = MAX_WHOLE_TRACE
+    records, reason = record_trace(machine, args.max_cycles, last=last)
     if args.output:
         write_trace(records, args.output, machine.image)
         print(f"{args.output}: {len(records)} instructions", file=sys.stderr)
     else:
         sys.stdout.write(format_trace(records, machine.image))
-    print(_describe(reason, args.max_cycles), file=sys.stderr)
-    return _status(reason)
+    executed = int(machine._regs[R_TRACE_COUNT])
+    if capped and executed > MAX_WHOLE_TRACE:
+        print(
+            f"pms150c trace: kept only the last {MAX_WHOLE_TRACE} of {executed} instructions "
+            "(a whole-run trace is capped; use --last N to choose how many)",
+            file=sys.stderr,
+        )
+    return _report_stop("trace", reason, args.max_cycles)
 
 
 # -- profile -----------------------------------------------------------------------------
@@ -326,8 +359,7 @@ def _profile(args) -> int:
         _write_text(args.output, text)
     else:
         sys.stdout.write(text)
-    print(_describe(reason, args.max_cycles), file=sys.stderr)
-    return _status(reason)
+    return _report_stop("profile", reason, args.max_cycles)
 
 
 # -- vcd ---------------------------------------------------------------------------------
