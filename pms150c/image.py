@@ -42,7 +42,7 @@ class Image:
     labels: dict[str, int] = field(default_factory=dict)
 
     def __init__(self, words=(), symbols=None, source=None, written=None, labels=None):
-        data = np.asarray(words, dtype=np.int64).ravel()
+        data = _integer_words(words)
         if data.size > ROM_WORDS:
             raise ImageError(f"image has {data.size} words, the PMS150C has {ROM_WORDS}")
         if data.size and (data.min() < 0 or data.max() > WORD_MASK):
@@ -112,3 +112,27 @@ class Image:
                 if src is not None:
                     lines[-1] = f"{text:<44} ; {src.filename}:{src.line}: {src.text.strip()}"
         return "\n".join(lines) + "\n"
+
+
+def _integer_words(words) -> np.ndarray:
+    """The words as int64, refusing what would be silently cut: 1.5 is not a word, and a
+    Python int too wide for int64 is out of range rather than an OverflowError."""
+    try:
+        raw = np.asarray(words)
+    except (TypeError, ValueError) as exc:
+        raise ImageError(f"image words must be an array of integers ({exc})") from None
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if raw.dtype.kind == "O":
+        values = raw.ravel().tolist()
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise ImageError("image words must be integers")
+        if not all(0 <= v <= WORD_MASK for v in values):
+            raise ImageError("image words must be 13-bit values 0..0x1FFF")
+        return np.array(values, dtype=np.int64)
+    if raw.dtype.kind not in "iu":
+        kind = type(raw.ravel()[0].item()).__name__  # float, str, bool
+        raise ImageError(f"image words must be integers, not {kind} values")
+    if raw.dtype.kind == "u" and raw.max() > WORD_MASK:  # before a uint64 wraps in int64
+        raise ImageError("image words must be 13-bit values 0..0x1FFF")
+    return raw.astype(np.int64).ravel()

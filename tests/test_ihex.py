@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pms150c import HexError, Image, assemble
+from pms150c import HexError, Image, ImageError, assemble
 
 
 def record(address, kind, data):
@@ -97,3 +97,26 @@ def test_conflicting_rewrite_of_a_word():
 def test_missing_file_is_a_hex_error(tmp_path):
     with pytest.raises(HexError, match="cannot read"):
         Image.from_ihx(tmp_path / "none.ihx")
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        ([1.5], "must be integers, not float values"),
+        (np.zeros(3), "must be integers, not float values"),
+        (["nop"], "must be integers, not str values"),
+        ([True], "must be integers, not bool values"),
+        ([1, "x", 2**70], "must be integers"),
+        ([2**70], "13-bit values"),
+        (np.array([2**63], dtype=np.uint64), "13-bit values"),
+        ([[1, 2], [3]], "array of integers"),
+    ],
+)
+def test_image_refuses_words_that_are_not_13_bit_integers(words, message):
+    with pytest.raises(ImageError, match=message):
+        Image(words)
+
+
+def test_image_keeps_integer_words_of_any_integer_type():
+    for words in ([1, 0x1FFF], np.array([1, 0x1FFF], dtype=np.uint16), [np.int64(1), 0x1FFF]):
+        assert list(Image(words).words[:3]) == [1, 0x1FFF, 0x1FFF]
