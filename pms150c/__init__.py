@@ -7,6 +7,7 @@ The public face is small: `assemble` source to an `Image`, run it in a `Machine`
 from __future__ import annotations
 
 from .errors import (
+    AddressError,
     AssemblerError,
     DataError,
     HexError,
@@ -44,6 +45,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AddressError",
     "AssemblerError",
     "DataError",
     "HexError",

@@ -43,6 +43,10 @@ class PinError(Pms150cError, ValueError):
     """A pin that port A does not have, or a level that is not 0/1/None."""
 
 
+class AddressError(Pms150cError, ValueError):
+    """A RAM or IO address the chip does not have, or a cycle that does not fit in int64."""
+
+
 class LabelError(Pms150cError, KeyError):
     """A label (for a breakpoint, say) that the image does not define."""
 

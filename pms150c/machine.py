@@ -16,8 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from . import core
-from .device import IO_NAMES, IO_RESET, PA_PINS, RAM_BYTES, ROM_WORDS
-from .errors import InvalidOpcode, LabelError, PinError, Pms150cError, StackOverflow
+from .device import IO_NAMES, IO_REGS, IO_RESET, PA_PINS, RAM_BYTES, ROM_WORDS
+from .errors import (
+    AddressError,
+    InvalidOpcode,
+    LabelError,
+    PinError,
+    Pms150cError,
+    StackOverflow,
+)
 from .image import Image
 from .peripherals.bus import set_clkmd
 from .peripherals.clock import system_clock
@@ -343,8 +350,10 @@ class Machine:
             try:
                 return IO_NAMES[addr.lower()]
             except KeyError:
-                raise Pms150cError(f"no IO register named {addr!r}") from None
-        return int(addr) & 0x1F
+                raise AddressError(f"no IO register named {addr!r}") from None
+        if not 0 <= int(addr) < IO_REGS:
+            raise AddressError(f"IO address {addr:#x} is outside 0..0x{IO_REGS - 1:x}")
+        return int(addr)
 
     # -- pins --------------------------------------------------------------------------------
 
@@ -365,6 +374,8 @@ class Machine:
     def schedule_pin(self, cycle: int, pin: int, level: int | None) -> None:
         """Change `pin` at the first instruction boundary with ``cycles >= cycle``."""
         level = self._check_pin(pin, level)
+        if not 0 <= int(cycle) < 2**63:  # the core keeps cycles in int64
+            raise AddressError(f"pin change cycle {cycle} is outside 0..2**63-1 (int64)")
         pending = [tuple(int(x) for x in row) for row in self._sched[self._regs[R_SCHED_HEAD] :]]
         self._set_schedule(pending + [(int(cycle), pin, level)])
 
@@ -406,7 +417,9 @@ class Machine:
     # -- debug hooks -------------------------------------------------------------------------
 
     def watch_ram(self, address: int, *, read: bool = False, write: bool = True) -> None:
-        self.watch_mask[address & 0x3F] = (1 if read else 0) | (2 if write else 0)
+        if not 0 <= int(address) < RAM_BYTES:
+            raise AddressError(f"RAM address {address:#x} is outside 0..0x{RAM_BYTES - 1:x}")
+        self.watch_mask[int(address)] = (1 if read else 0) | (2 if write else 0)
 
     def watch_io(self, address: int | str, *, read: bool = False, write: bool = True) -> None:
         self.watch_mask[0x40 + self._io_address(address)] = (1 if read else 0) | (2 if write else 0)

@@ -185,6 +185,38 @@ def test_pins_api_rejects_missing_pins_and_bad_levels():
     assert m.pins == 0x00
 
 
+@pytest.mark.parametrize(
+    "misuse, message",
+    [
+        (lambda m: m.watch_ram(0x99), "RAM address 0x99 is outside 0..0x3f"),
+        (lambda m: m.watch_ram(-1), "RAM address -0x1 is outside 0..0x3f"),
+        (lambda m: m.watch_io(0x40), "IO address 0x40 is outside 0..0x1f"),
+        (lambda m: m.io_peek(0x20), "IO address 0x20 is outside 0..0x1f"),
+        (lambda m: m.io_poke(0x23, 1), "IO address 0x23 is outside 0..0x1f"),
+        (lambda m: m.io_peek("nonsense"), "no IO register named 'nonsense'"),
+    ],
+)
+def test_addresses_the_chip_lacks_are_refused_not_wrapped(misuse, message):
+    m = Machine(Image([word("NOP")]))
+    with pytest.raises(pms150c.AddressError, match=message) as info:
+        misuse(m)
+    assert isinstance(info.value, Pms150cError) and isinstance(info.value, ValueError)
+    assert not m.watch_mask.any()  # nothing else got watched in its place
+    m.watch_ram(0x3F)
+    m.watch_io("pa", read=True, write=False)
+    assert m.watch_mask[0x3F] == 2 and m.watch_mask[0x40 + 0x10] == 1
+
+
+@pytest.mark.parametrize("cycle", [2**63, 2**70, -1])
+def test_schedule_pin_refuses_cycles_outside_int64(cycle):
+    m = Machine(Image([word("NOP")]))
+    with pytest.raises(pms150c.AddressError, match="outside 0..2\\*\\*63-1"):
+        m.schedule_pin(cycle, 0, 1)
+    m.schedule_pin(2**63 - 1, 0, 1)  # the last cycle that fits is accepted
+    m.run(10)
+    assert m.pins == 0x00
+
+
 def test_from_ihx_and_from_asm(tmp_path):
     image = assemble(COUNTER)
     ihx = tmp_path / "counter.ihx"
