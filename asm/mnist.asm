@@ -18,7 +18,7 @@
 ;   unrolled bit tests and folds of a four-neuron pass.
 ; - Zero skipping: an image byte of 0 (two black pixels; 38% of the test images' bytes)
 ;   skips its weight fetch and bit tests, and a hidden value of 0 (ReLU; 65% of them)
-;   skips its logit updates. Adding 0 changes nothing, so the result is exact; only the
+;   skips its two output-weight bytes. Adding 0 changes nothing, so the result is exact; only the
 ;   time depends on the image.
 ; - The ten logit updates are one subroutine `lg`, called with 3h for the u bits and again
 ;   with h for the v bits (the weight bytes shifted left by one).
@@ -38,10 +38,11 @@
 ;
 ; Memory map (RAM):
 ;   0x00 P (idxm pointer), 0x06 W0, 0x01 W1, 0x02 W2 (weight bytes under test)
-;   0x03 CNT, 0x04 CNTC, 0x05 IIDX, 0x07 GCNT
+;   0x03 CNT, 0x05 IIDX         loop counter, image index
 ;   0x08-0x0B SU0 SV0 SU1 SV1   8-bit partial sums over 16 pixels
-;   0x10-0x13 ACC0 ACC1         16-bit sums of the pass's two neurons
-;   0x18-0x1B DL DH T H         scratch
+;   0x0C-0x0D DL DH             a neuron's sum (DH bit 7 is tested: below 0x10)
+;   0x10-0x13 ACC0 ACC1         16-bit sums of the pass's two neurons (start at -2T)
+;   0x1A-0x1B T H               scratch
 ;   0x1D DIGIT                  the result
 ;   0x20-0x33 L0..L9            logits, int16 little-endian (final, signed)
 ;   0x34-0x35 M2T = -2T, 0x36-0x37 SH = sum of hidden values (then 2*SH)
@@ -60,18 +61,16 @@ P       = 0x00
 W1      = 0x01
 W2      = 0x02
 CNT     = 0x03
-CNTC    = 0x04
 IIDX    = 0x05
 W0      = 0x06
-GCNT    = 0x07
 SU0     = 0x08
 SV0     = 0x09
 SU1     = 0x0a
 SV1     = 0x0b
 ACC0    = 0x10
 ACC1    = 0x12
-DL      = 0x18
-DH      = 0x19
+DL      = 0x0c
+DH      = 0x0d
 T       = 0x1a
 H       = 0x1b
 DIGIT   = 0x1d
@@ -98,10 +97,9 @@ reset:
         dzsn P
         goto 1$
 
-        ; M2T = -2 * sum of all 64 pixels
-        mov a, #32
-        mov IIDX, a
-2$:     mov a, IIDX
+        ; M2T = -2 * sum of all 64 pixels (IIDX = 0 after the clear, counts 1..32)
+2$:     inc IIDX
+        mov a, IIDX
         call img
         mov T, a
         and a, #0x0f
@@ -112,7 +110,7 @@ reset:
         and a, #0x0f
         sub M2T, a
         subc M2T+1
-        dzsn IIDX
+        t1sn IIDX, #5           ; IIDX = 32: done
         goto 2$
         sl M2T
         slc M2T+1
@@ -121,12 +119,16 @@ reset:
         mov PLO, a
         mov a, #>(w_table - 1)
         mov PHI, a
-        mov a, #NPAIRS
-        mov GCNT, a
 
 ; ---- one pass over the image for a pair of hidden neurons ------------------------------
 group:
         clear IIDX
+        mov a, M2T              ; the pair's sums start at -2T
+        mov ACC0, a
+        mov ACC1, a
+        mov a, M2T+1
+        mov ACC0+1, a
+        mov ACC1+1, a
 chunk:
         mov a, #8               ; 8 image bytes = 16 pixels: partials stay below 256
         mov CNT, a
@@ -138,7 +140,9 @@ pair:
         goto live_px
         inc PLO                 ; both black: skip their weight byte
         addc PHI
-        goto next_px
+        dzsn CNT
+        goto pair
+        goto fold
 live_px:
         mov T, a
         call pj                 ; weights of both neurons for both pixels
@@ -168,7 +172,7 @@ next_px:
         dzsn CNT
         goto pair
 
-        ; fold: ACCn += 3*SUn + SVn, partials back to 0
+fold:   ; ACCn += 3*SUn + SVn, partials back to 0
         mov a, SU0
         add ACC0, a
         addc ACC0+1
@@ -199,25 +203,15 @@ next_px:
 ; ---- the two hidden values, each added into the logits ---------------------------------
         mov a, #ACC0
         mov P, a
-        mov a, #2
-        mov CNTC, a
 hidden:
-        idxm a, P               ; (DL, DH) = ACC - 2T; ACC = 0 for the next pass
-        add a, M2T
-        mov DL, a
-        mov a, #0
-        idxm P, a
-        set1 P, #0              ; (no flags: C of the low byte's add survives)
         idxm a, P
-        addc a, M2T+1
-        mov DH, a
-        mov a, #0
-        idxm P, a
+        mov DL, a
         inc P
-        mov a, DH
-        sl a                    ; C = sign of the sum
+        idxm a, P
+        mov DH, a
+        inc P                   ; P = ACC0 + 2 for the first neuron, ACC0 + 4 for the second
         mov a, #0
-        t0sn.io FLAG, #1
+        t0sn DH, #7
         goto have_h             ; negative: h = 0
         mov a, #SHIFT1+1
         mov CNT, a
@@ -241,20 +235,25 @@ have_h:
         ; output weights of the pair: b2 b0 b1 b3 b4, b2 = outputs 8, 9 of both neurons
         mov a, T
         swap a                  ; second neuron: its outputs 8, 9 move to bits 7..4
-        t0sn CNTC, #0           ; CNTC = 2, 1: even = first neuron of the pair
+        t0sn P, #2              ; P = ACC0 + 2 (bit 2 clear): the first neuron of the pair
         goto 3$
         call pj
         mov T, a
 3$:     mov W2, a
-        call pj
+        mov a, H
+        ceqsn a, #0
+        goto 4$
+        mov a, #2               ; h = 0 adds nothing: skip its two output bytes
+        add PLO, a
+        addc PHI
+        goto next_h
+4$:     call pj
         mov W0, a
         call pj
         mov W1, a
         mov a, H
         sl a
         add a, H                ; 3h: one byte since HMAX1 <= 85, so C = 0 for lg
-        t0sn.io FLAG, #0        ; Z: h = 0 adds nothing, skip it
-        goto next_h
         call lg                 ; u bits: logit += 3h
         sl W0
         sl W1
@@ -263,10 +262,11 @@ have_h:
         mov a, H
         call lg                 ; v bits (now at 7, 5, 3, 1): logit += h
 next_h:
-        dzsn CNTC
+        t1sn P, #2              ; P = ACC0 + 4 after the second neuron
         goto hidden
-        dzsn GCNT
-        goto group
+        mov a, PLO              ; the pointer at the table's last word ends the passes (each
+        ceqsn a, #<(rom_end - 1) ; pass reads 37 words, and 37 is odd, so its low byte
+        goto group              ; meets that value at no earlier pass end)
 ; ---- argmax over the biased logits, then remove the bias --------------------------------
         ; SU0, SV0 are 0 after the last fold: they hold the best biased logit so far
         sl SH
@@ -293,16 +293,15 @@ argmax:
         mov SU0, a
         mov a, H
         mov SV0, a
-        mov a, P
-        mov DIGIT, a            ; 0x21 + 2k
+        mov a, P                ; 0x21 + 2k
+        sr a
+        and a, #0x0f
+        mov DIGIT, a            ; k (DIGIT stays 0 if no logit beats 0)
 1$:     inc P
         mov a, P
         ceqsn a, #L0+20
         goto argmax
         mov a, DIGIT
-        sr a
-        and a, #0x0f            ; k (and 0 when DIGIT was never set)
-        mov DIGIT, a
         swap a
         mov.io PA, a
         mov a, #0xf0
