@@ -18,12 +18,12 @@
 ;   unrolled bit tests and folds of a four-neuron pass.
 ; - Zero skipping: an image byte of 0 (two black pixels; 38% of the test images' bytes)
 ;   skips its weight fetch and bit tests, and a hidden value of 0 (ReLU; 65% of them)
-;   skips its two output-weight bytes. Adding 0 changes nothing, so the result is exact; only the
-;   time depends on the image.
+;   skips its two output-weight bytes. Adding 0 changes nothing, so the result is exact;
+;   only the time depends on the image.
 ; - The ten logit updates are one subroutine `lg`, called with 3h for the u bits and again
 ;   with h for the v bits (the weight bytes shifted left by one).
-; - The neuron sums start at 0; -2T (T = sum of the pixels) is added when they are read,
-;   and the read clears them for the next pass.
+; - Counters are bits: the chunk loop ends at image index 32, the neuron loop on a bit of
+;   the `idxm` pointer, the pass loop when the weight pointer reaches the table's end.
 ;
 ; Weight fetch: the weight stream is one table of `ret k` words read in order through a
 ; pointer kept in RAM just above the stack (PLO/PHI). `call pj` pushes the return address,
