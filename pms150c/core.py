@@ -51,7 +51,7 @@ import numpy as np
 from numba import njit
 
 from . import isa
-from .device import INTERRUPT_VECTOR, IO_NAMES
+from .device import INTERRUPT_VECTOR, IO_INTEN, IO_INTRQ
 from .peripherals.bus import (
     apply_schedule,
     catch_up,
@@ -201,8 +201,6 @@ OP_CALL = _ID["CALL"]
 
 PC_MASK = 0x3FF
 INTERRUPT_ENTRY_CYCLES = 2
-IO_INTEN = IO_NAMES["inten"]
-IO_INTRQ = IO_NAMES["intrq"]
 
 # -- predecoding -------------------------------------------------------------------------
 #  bits 0..7 op id | 8..17 first operand | 18..25 bit mask (1 << n) | 26..27 cycles |

@@ -17,37 +17,61 @@ PC_MASK = ROM_WORDS - 1
 IHRC_HZ = 16_000_000
 ILRC_HZ = 59_000  # datasheet DC table nominal; pdk-includes uses the same figure
 
-# IO register addresses (datasheet register table).
+# IO register addresses (datasheet register table). Code uses the constants (Numba reads
+# module constants at compile time); text (the assembler's names, dumps) uses IO_NAMES.
+IO_FLAG = 0x00
+IO_SP = 0x02
+IO_CLKMD = 0x03
+IO_INTEN = 0x04
+IO_INTRQ = 0x05
+IO_T16M = 0x06
+IO_TM2B = 0x09
+IO_EOSCR = 0x0A
+IO_IHRCR = 0x0B
+IO_INTEGS = 0x0C
+IO_PADIER = 0x0D
+IO_PA = 0x10
+IO_PAC = 0x11
+IO_PAPH = 0x12
+IO_TM2S = 0x17
+IO_BGTR = 0x19
+IO_GPCC = 0x1A
+IO_MISC = 0x1B
+IO_TM2C = 0x1C
+IO_TM2CT = 0x1D
+IO_GPCS = 0x1E
+IO_ILRCR = 0x1F
+
 IO_NAMES: dict[str, int] = {
-    "flag": 0x00,
-    "sp": 0x02,
-    "clkmd": 0x03,
-    "inten": 0x04,
-    "intrq": 0x05,
-    "t16m": 0x06,
-    "tm2b": 0x09,
-    "eoscr": 0x0A,
-    "ihrcr": 0x0B,
-    "integs": 0x0C,
-    "padier": 0x0D,
-    "pa": 0x10,
-    "pac": 0x11,
-    "paph": 0x12,
-    "tm2s": 0x17,
-    "bgtr": 0x19,
-    "gpcc": 0x1A,
-    "misc": 0x1B,
-    "tm2c": 0x1C,
-    "tm2ct": 0x1D,
-    "gpcs": 0x1E,
-    "ilrcr": 0x1F,
+    "flag": IO_FLAG,
+    "sp": IO_SP,
+    "clkmd": IO_CLKMD,
+    "inten": IO_INTEN,
+    "intrq": IO_INTRQ,
+    "t16m": IO_T16M,
+    "tm2b": IO_TM2B,
+    "eoscr": IO_EOSCR,
+    "ihrcr": IO_IHRCR,
+    "integs": IO_INTEGS,
+    "padier": IO_PADIER,
+    "pa": IO_PA,
+    "pac": IO_PAC,
+    "paph": IO_PAPH,
+    "tm2s": IO_TM2S,
+    "bgtr": IO_BGTR,
+    "gpcc": IO_GPCC,
+    "misc": IO_MISC,
+    "tm2c": IO_TM2C,
+    "tm2ct": IO_TM2CT,
+    "gpcs": IO_GPCS,
+    "ilrcr": IO_ILRCR,
 }
 IO_ADDRESS_NAMES: dict[int, str] = {v: k for k, v in IO_NAMES.items()}
 
 # IO values after reset where the datasheet gives one; every other register resets to 0.
 IO_RESET: dict[int, int] = {
-    IO_NAMES["clkmd"]: 0xF6,
-    IO_NAMES["padier"]: 0xF9,
+    IO_CLKMD: 0xF6,
+    IO_PADIER: 0xF9,
 }
 
 # Port A pins that exist (bits 1 and 2 have no pin).

@@ -16,7 +16,19 @@ from pathlib import Path
 import numpy as np
 
 from . import core
-from .device import IO_NAMES, IO_REGS, IO_RESET, PA_PINS, RAM_BYTES, ROM_WORDS
+from .device import (
+    IO_CLKMD,
+    IO_FLAG,
+    IO_NAMES,
+    IO_PA,
+    IO_PAPH,
+    IO_REGS,
+    IO_RESET,
+    IO_SP,
+    PA_PINS,
+    RAM_BYTES,
+    ROM_WORDS,
+)
 from .errors import (
     AddressError,
     InvalidOpcode,
@@ -62,12 +74,6 @@ from .state import (
     TIME_UNITS_PER_S,
     new_regs,
 )
-
-IO_FLAG = IO_NAMES["flag"]
-IO_SP = IO_NAMES["sp"]
-IO_CLKMD = IO_NAMES["clkmd"]
-IO_PA = IO_NAMES["pa"]
-IO_PAPH = IO_NAMES["paph"]
 
 RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
 

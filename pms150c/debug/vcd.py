@@ -21,16 +21,13 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from ..device import IO_NAMES
+from ..device import IO_CLKMD, IO_INTRQ
 from ..errors import Pms150cError
 from ..peripherals.bus import catch_up
 from ..peripherals.clock import system_clock
 from ..peripherals.port import pin_levels
 from ..peripherals.timers import INT_PA0, INT_T16, INT_TM2, tm2_level
 from ..state import R_CLK_SINCE, R_TIME_BASE, ST_STOPSYS, TIME_UNITS_PER_S
-
-IO_INTRQ = IO_NAMES["intrq"]
-IO_CLKMD = IO_NAMES["clkmd"]
 
 
 class VcdError(Pms150cError):

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..device import IO_NAMES, IO_RESET
+from ..device import (
+    IO_CLKMD,
+    IO_INTEGS,
+    IO_INTEN,
+    IO_INTRQ,
+    IO_MISC,
+    IO_PA,
+    IO_PADIER,
+    IO_PAPH,
+    IO_RESET,
+    IO_T16M,
+    IO_TM2B,
+    IO_TM2C,
+    IO_TM2CT,
+    IO_TM2S,
+)
 from ..state import (
     MODE_RUNNING,
     R_A,
@@ -42,19 +57,6 @@ from .timers import (
     wdt_event_cycles,
 )
 
-IO_CLKMD = IO_NAMES["clkmd"]
-IO_INTEN = IO_NAMES["inten"]
-IO_INTRQ = IO_NAMES["intrq"]
-IO_T16M = IO_NAMES["t16m"]
-IO_TM2B = IO_NAMES["tm2b"]
-IO_INTEGS = IO_NAMES["integs"]
-IO_PADIER = IO_NAMES["padier"]
-IO_PA = IO_NAMES["pa"]
-IO_PAPH = IO_NAMES["paph"]
-IO_TM2S = IO_NAMES["tm2s"]
-IO_MISC = IO_NAMES["misc"]
-IO_TM2C = IO_NAMES["tm2c"]
-IO_TM2CT = IO_NAMES["tm2ct"]
 CLKMD_RESET = IO_RESET[IO_CLKMD]
 PADIER_RESET = IO_RESET[IO_PADIER]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..device import IO_NAMES, PA_PIN_MASK
+from ..device import IO_INTEGS, IO_PA, IO_PAC, IO_PADIER, IO_PAPH, IO_T16M, IO_TM2C, PA_PIN_MASK
 from ..state import (
     MODE_RUNNING,
     MODE_STOPSYS,
@@ -20,14 +20,6 @@ from ..state import (
     R_PIN_IN,
 )
 from .timers import INT_PA0, request, t16_count, tm2_count, tm2_level
-
-IO_INTEGS = IO_NAMES["integs"]
-IO_PADIER = IO_NAMES["padier"]
-IO_PA = IO_NAMES["pa"]
-IO_PAC = IO_NAMES["pac"]
-IO_PAPH = IO_NAMES["paph"]
-IO_T16M = IO_NAMES["t16m"]
-IO_TM2C = IO_NAMES["tm2c"]
 
 
 @njit(cache=True, _nrt=False)

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..device import IO_NAMES
+from ..device import (
+    IO_CLKMD,
+    IO_INTEGS,
+    IO_INTRQ,
+    IO_MISC,
+    IO_T16M,
+    IO_TM2B,
+    IO_TM2C,
+    IO_TM2CT,
+    IO_TM2S,
+)
 from ..state import (
     MODE_RUNNING,
     MODE_STOPEXE,
@@ -28,16 +38,6 @@ from ..state import (
     R_WDT_ACC,
 )
 from .clock import SRC_CLK, SRC_IHRC, SRC_ILRC, cycles_for_ticks, rate, ticks_after
-
-IO_CLKMD = IO_NAMES["clkmd"]
-IO_INTRQ = IO_NAMES["intrq"]
-IO_T16M = IO_NAMES["t16m"]
-IO_TM2B = IO_NAMES["tm2b"]
-IO_INTEGS = IO_NAMES["integs"]
-IO_TM2S = IO_NAMES["tm2s"]
-IO_MISC = IO_NAMES["misc"]
-IO_TM2C = IO_NAMES["tm2c"]
-IO_TM2CT = IO_NAMES["tm2ct"]
 
 INT_PA0 = 0x01
 INT_T16 = 0x04
