@@ -48,15 +48,18 @@ class OperandKind:
             return f"{self.description} 0x{value:x} must be even"
         return None
 
+    @property
+    def bits(self) -> int:
+        """The bits of the word this operand's field owns (bit 0 of an even kind is opcode)."""
+        field = ((1 << self.width) - 1) << self.shift
+        return field & ~(1 << self.shift) if self.even else field
+
     def encode(self, value: int) -> int:
         return (value << self.shift) if not self.literal else 0
 
-    def extract(self, word: int) -> int:
-        if self.literal:
-            return 0
-        mask = ((1 << self.width) - 1) << self.shift
-        value = (word & mask) >> self.shift
-        return value & ~1 if self.even else value
+    def extract(self, word):
+        """The operand's value in `word` (an int, or a numpy array of words)."""
+        return (word & self.bits) >> self.shift
 
 
 KINDS: dict[str, OperandKind] = {
@@ -120,10 +123,7 @@ class Instr:
         """Bits of the word fixed by the opcode (everything not covered by a field)."""
         m = WORD_MASK
         for kind in self.fields:
-            field = ((1 << kind.width) - 1) << kind.shift
-            if kind.even:
-                field &= ~1
-            m &= ~field
+            m &= ~kind.bits
         return m
 
     def encode(self, *values: int) -> int:
@@ -293,9 +293,7 @@ def decode_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         words = _words_of(instr)
         op_of[words] = n
         for slot, kind in zip((arg1, arg2), instr.fields, strict=False):
-            mask = ((1 << kind.width) - 1) << kind.shift
-            values = (words & mask) >> kind.shift
-            slot[words] = values & ~1 if kind.even else values
+            slot[words] = kind.extract(words)
     for a in (op_of, arg1, arg2):
         a.flags.writeable = False
     return op_of, arg1, arg2
