@@ -66,31 +66,32 @@ class Image:
 
     @classmethod
     def from_ihx(cls, text_or_path) -> Image:
-        """Read Intel HEX text, or a file when given a `Path` or a name ending in .ihx/.hex.
+        """Read Intel HEX text, or a file when given a `Path` or a one-line string that is
+        not a record (a file name).
 
-        Raises `HexError` (with the record's line number) on a bad checksum, a record
-        type other than 00/01, a record that does not hold whole words, an address beyond
-        the ROM or a word wider than 13 bits.
+        Raises `HexError` (with the record's line number, and the file's name when read
+        from a file) on a bad checksum, a record type other than 00/01, a record that does
+        not hold whole words, an address beyond the ROM or a word wider than 13 bits.
         """
         from .toolchain.ihex import parse_ihx
 
-        text = text_or_path
+        text, path = text_or_path, None
         if isinstance(text_or_path, Path) or (
             isinstance(text_or_path, str)
             and not text_or_path.lstrip().startswith(":")
             and "\n" not in text_or_path
         ):
+            path = text_or_path
             try:
-                text = Path(text_or_path).read_text(encoding="ascii", errors="replace")
+                text = Path(path).read_text(encoding="ascii", errors="replace")
             except OSError as exc:
-                raise HexError(f"cannot read '{text_or_path}': {exc.strerror}") from None
-            try:
-                words, written = parse_ihx(text)
-            except HexError as exc:  # name the file, as the assembler does
-                raise HexError(f"{text_or_path}: {exc}") from None
-        else:
+                raise HexError(f"cannot read '{path}': {exc.strerror}") from None
+        try:
             words, written = parse_ihx(text)
-        words[~written] = BLANK_WORD
+        except HexError as exc:
+            if path is None:
+                raise
+            raise HexError(f"{path}: {exc}") from None  # name the file, as the assembler does
         return cls(words, written=written)
 
     def to_ihx(self) -> str:

@@ -94,6 +94,22 @@ def test_conflicting_rewrite_of_a_word():
         Image.from_ihx(text)
 
 
+def test_parse_ihx_leaves_unwritten_words_blank():
+    from pms150c.toolchain.ihex import parse_ihx
+
+    words, written = parse_ihx(record(2, 0, [0x3B, 0x00]) + "\n" + EOF_RECORD)
+    assert list(words[:3]) == [0x1FFF, 0x003B, 0x1FFF]
+    assert list(written[:3]) == [False, True, False]
+
+
+def test_error_in_a_hex_file_names_the_file(tmp_path):
+    path = tmp_path / "bad.ihx"
+    path.write_text(":020020003B00A4\n" + EOF_RECORD + "\n")
+    with pytest.raises(HexError) as info:
+        Image.from_ihx(path)
+    assert str(info.value).startswith(f"{path}: line 1: bad checksum")
+
+
 def test_missing_file_is_a_hex_error(tmp_path):
     with pytest.raises(HexError, match="cannot read"):
         Image.from_ihx(tmp_path / "none.ihx")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..device import ROM_WORDS
+from ..device import BLANK_WORD, ROM_WORDS
 from ..errors import HexError
 from ..isa import WORD_MASK
 
@@ -15,12 +15,12 @@ RECORD_BYTES = 32
 
 
 def parse_ihx(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Words (uint16[1024], blank where absent) and the mask of words the file writes.
+    """Words (uint16[1024], blank 0x1FFF where absent) and the mask of words the file writes.
 
     A record must hold whole words (even address, even byte count); a later record may not
     rewrite a word an earlier one wrote with a different value.
     """
-    words = np.zeros(ROM_WORDS, dtype=np.uint16)
+    words = np.full(ROM_WORDS, BLANK_WORD, dtype=np.uint16)
     written = np.zeros(ROM_WORDS, dtype=bool)
     ended = False
     for number, raw_line in enumerate(text.splitlines(), 1):
