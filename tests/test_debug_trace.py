@@ -86,3 +86,14 @@ def test_trace_writes_a_listing_or_an_array(tmp_path):
     assert np.array_equal(np.load(tmp_path / "t.npy"), records)
     with pytest.raises(Pms150cError, match="cannot write"):
         write_trace(records, tmp_path / "missing" / "t.txt")
+
+
+def test_whole_run_trace_stops_at_a_breakpoint_on_a_chunk_boundary():
+    # ten one-cycle nops: with 4-cycle chunks the first chunk ends at pc 4, cycle 4, right
+    # on the breakpoint; the next chunk must not execute it
+    m = Machine(assemble("\tnop\n" * 10 + "\tstopsys\n"))
+    m.breakpoints.add(4)
+    records, reason = record_trace(m, 1000, chunk=4)
+    assert reason == StopReason.BREAKPOINT
+    assert (reason.pc, reason.cycles) == (4, 4)
+    assert records["pc"].tolist() == [0, 1, 2, 3]

@@ -89,6 +89,19 @@ def run_with_conditions(machine, max_cycles: int | None):
         return StopReason(StopKind.INTERRUPTED, machine.pc, machine.cycles)
 
 
+def breakpoint_here(machine):
+    """The BREAKPOINT stop when `machine` sits on a breakpoint, else None.
+
+    A loop that resumes with `Machine.run` after a stop the user did not ask for (a
+    filtered watchpoint hit, the end of a trace chunk) asks this first: a run that starts
+    on a breakpoint executes it, so the breakpoint would be passed over."""
+    from ..machine import StopKind, StopReason
+
+    if machine.mode == "running" and machine.pc in machine.breakpoints:
+        return StopReason(StopKind.BREAKPOINT, machine.pc, machine.cycles)
+    return None
+
+
 def _run_filtered(machine, end: int | None):
     from ..machine import StopKind, StopReason
 
@@ -103,9 +116,9 @@ def _run_filtered(machine, end: int | None):
             return reason
         if end is not None and machine.cycles >= end:
             return StopReason(StopKind.MAX_CYCLES, machine.pc, machine.cycles)
-        # a plain run starting on a breakpoint would execute it: stop here instead
-        if machine.mode == "running" and machine.pc in machine.breakpoints:
-            return StopReason(StopKind.BREAKPOINT, machine.pc, machine.cycles)
+        parked = breakpoint_here(machine)
+        if parked is not None:
+            return parked
 
 
 def _run_stepping(machine, end: int | None):

@@ -86,6 +86,7 @@ def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: in
     every `chunk` cycles, so nothing is lost; memory grows with the run)."""
     from ..machine import StopKind
     from ..state import R_TRACE_COUNT
+    from .conditions import breakpoint_here
 
     if last is not None:
         if last <= 0:
@@ -101,5 +102,9 @@ def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: in
         parts.append(machine.trace())
         machine._regs[R_TRACE_COUNT] = 0
         if reason != StopKind.MAX_CYCLES or machine.cycles >= end:
+            break
+        parked = breakpoint_here(machine)  # a chunk that ended on a breakpoint
+        if parked is not None:
+            reason = parked
             break
     return np.concatenate(parts), reason
