@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import isa
-from ..device import IO_NAMES, ROM_WORDS
+from ..device import BLANK_WORD, IO_NAMES, ROM_WORDS
 from ..errors import AssemblerError
 from ..image import Image, SourceLine
 from .expr import Expr, Parser, Value
@@ -36,8 +36,7 @@ SDCC_BASES = {"HOME": 0x22, "DATA": 0x02}
 IO_KEYWORDS = {"f": 0x00, "sp": 0x02}
 BIT_KEYWORDS = {"z": 0, "c": 1, "ac": 2, "ov": 3}
 
-_IGNORED_DIRECTIVES = {".globl", ".module", ".optsdcc", ".title", ".sbttl", ".page", ".list"}
-_IGNORED_DIRECTIVES |= {".nlist"}
+_IGNORED_DIRECTIVES = set(".globl .module .optsdcc .title .sbttl .page .list .nlist".split())
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,11 @@ class Symbol:
     scope: int = 0
     value: Value | None = None
     busy: bool = False
+
+    @property
+    def address(self) -> int:
+        """A label's byte address, once its area is laid out."""
+        return self.area.base + self.offset
 
 
 @dataclass
@@ -217,50 +221,17 @@ class Assembler:
             self.area.loc = self._pass1_value(parser.expression(), where, 0, 0xFFFFFF)
         elif name in (".dw", ".word"):
             exprs = self._expr_list(parser)
-            self._emit(
-                Item(
-                    "dw",
-                    self.area,
-                    self.area.loc,
-                    2 * len(exprs),
-                    where,
-                    tok.column,
-                    self.scope,
-                    exprs=exprs,
-                )
-            )
+            self._emit("dw", 2 * len(exprs), where, tok.column, exprs=exprs)
         elif name in (".db", ".byte", ".fcb"):
             exprs = self._expr_list(parser)
-            self._emit(
-                Item(
-                    "db",
-                    self.area,
-                    self.area.loc,
-                    len(exprs),
-                    where,
-                    tok.column,
-                    self.scope,
-                    exprs=exprs,
-                )
-            )
+            self._emit("db", len(exprs), where, tok.column, exprs=exprs)
         elif name in (".ascii", ".asciz", ".str", ".strz"):
             string = parser.token
             if string.kind != "string":
                 raise where.error(f"{name} expects a quoted string", string.column)
             parser.pos += 1
             data = string.text.encode("latin-1") + (b"\0" if name.endswith("z") else b"")
-            self._emit(
-                Item(
-                    "db",
-                    self.area,
-                    self.area.loc,
-                    len(data),
-                    where,
-                    tok.column,
-                    self.scope,
-                    data=data,
-                )
-            )
+            self._emit("db", len(data), where, tok.column, data=data)
         elif name in (".ds", ".blkb", ".rmb", ".blkw"):
             count = self._pass1_value(parser.expression(), where, 0, ROM_BYTES)
             self._advance(count * (2 if name == ".blkw" else 1))
@@ -349,27 +320,17 @@ class Assembler:
         self.area.loc += count
         self.area.size = max(self.area.size, self.area.loc)
 
-    def _emit(self, item: Item) -> None:
+    def _emit(self, kind: str, size: int, where: Location, column: int, **contents) -> None:
+        """Keep an item of `size` bytes at the location counter for pass 2, and step past it."""
+        item = Item(kind, self.area, self.area.loc, size, where, column, self.scope, **contents)
         self.items.append(item)
-        self._advance(item.size)
+        self._advance(size)
 
     def _instruction(self, tok: Token, tokens: list[Token], i: int, where: Location) -> None:
         mnemonic = tok.text.lower()
         operands = self._operands(tokens, i, where)
         form = self._match(tok, mnemonic, operands, where)
-        self._emit(
-            Item(
-                "instr",
-                self.area,
-                self.area.loc,
-                2,
-                where,
-                tok.column,
-                self.scope,
-                form=form,
-                operands=operands,
-            )
-        )
+        self._emit("instr", 2, where, tok.column, form=form, operands=operands)
 
     def _operands(self, tokens: list[Token], i: int, where: Location) -> list[Operand]:
         operands: list[Operand] = []
@@ -452,7 +413,7 @@ class Assembler:
                 source.setdefault(
                     word, SourceLine(item.where.filename, item.where.line, item.where.text)
                 )
-        words = np.full(ROM_WORDS, 0x1FFF, dtype=np.int64)
+        words = np.full(ROM_WORDS, BLANK_WORD, dtype=np.int64)
         written = np.zeros(ROM_WORDS, dtype=bool)
         for address in sorted(rom):
             byte, item = rom[address]
@@ -576,11 +537,14 @@ class Assembler:
 
         return expr.evaluate(resolve, item.where, scale)
 
-    def _resolve(self, tok: Token, scope: int, where: Location) -> Value:
+    def _lookup(self, tok: Token, scope: int) -> Symbol | None:
+        """The symbol `tok` names: a local label of `scope`, or a global name."""
         if tok.kind == "local":
-            sym = self.locals.get((scope, _local_key(tok.text)))
-        else:
-            sym = self.symbols.get(tok.text)
+            return self.locals.get((scope, _local_key(tok.text)))
+        return self.symbols.get(tok.text)
+
+    def _resolve(self, tok: Token, scope: int, where: Location) -> Value:
+        sym = self._lookup(tok, scope)
         if sym is None:
             linker = self._linker_symbol(tok.text)
             if linker is not None:
@@ -589,8 +553,7 @@ class Assembler:
             raise where.error(f"undefined symbol '{tok.text}'", tok.column)
         if sym.expr is not None:
             return self._constant(sym)
-        address = sym.area.base + sym.offset
-        return Value(address, 1, address)
+        return Value(sym.address, 1, sym.address)
 
     def _constant(self, sym: Symbol) -> Value:
         """The value of a constant, after the constants it refers to.
@@ -629,10 +592,7 @@ class Assembler:
         """The constants without a value yet that `sym`'s expression names."""
         found = []
         for tok in sym.expr.symbols():
-            if tok.kind == "local":
-                dep = self.locals.get((sym.scope, _local_key(tok.text)))
-            else:
-                dep = self.symbols.get(tok.text)
+            dep = self._lookup(tok, sym.scope)
             if dep is not None and dep.expr is not None and dep.value is None:
                 found.append(dep)
         return found
@@ -649,11 +609,9 @@ class Assembler:
         """Labels in areas that hold ROM contents, as word addresses."""
         rom_areas = {id(item.area) for item in self.items}
         return {
-            name: (sym.area.base + sym.offset) // 2
+            name: sym.address // 2
             for name, sym in self.symbols.items()
-            if sym.area is not None
-            and id(sym.area) in rom_areas
-            and not (sym.area.base + sym.offset) & 1
+            if sym.area is not None and id(sym.area) in rom_areas and not sym.address & 1
         }
 
     def _symbol_values(self) -> dict[str, int]:
@@ -661,9 +619,7 @@ class Assembler:
         for name, sym in self.symbols.items():
             if sym.where.filename == "<io>" and sym.value is None:
                 continue
-            values[name] = (
-                self._constant(sym) if sym.expr is not None else Value(sym.area.base + sym.offset)
-            ).value
+            values[name] = self._constant(sym).value if sym.expr is not None else sym.address
         return values
 
 
