@@ -113,8 +113,7 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
     saved_breakpoints = set(machine.breakpoints)
     saved_stack_checks = machine.stack_checks
     machine.stack_checks = True  # so the run stops at the push or pop that leaves RAM
-    written = np.zeros(RAM_BYTES, dtype=bool)
-    reported = np.zeros(RAM_BYTES, dtype=bool)
+    settled = np.zeros(RAM_BYTES, dtype=bool)  # written, or its uninitialised read reported
     report = CheckReport(stop=None, cycles=0, stack_max=0)
     mask = machine.watch_mask
     mask[:] = 0
@@ -145,16 +144,10 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
                 continue
             reads, writes = ram_accesses(int(machine.rom[pc]), machine.ram, machine.sp)
             for address in sorted(reads):
-                if not written[address] and not reported[address]:
-                    reported[address] = True
+                if not settled[address]:
                     report.uninitialised_reads.append(UninitialisedRead(pc, address, reason.cycles))
-            for address in writes:
-                written[address] = True
-            for address in range(RAM_BYTES):
-                if written[address]:
-                    mask[address] = 0
-                elif reported[address]:
-                    mask[address] = WATCH_WRITE
+            settled[list(reads | writes)] = True
+            mask[:RAM_BYTES][settled] = 0  # nothing more to learn about these bytes
     finally:
         machine.watch_mask[:] = saved_mask
         machine.stack_checks = saved_stack_checks
