@@ -102,16 +102,14 @@ class Image:
 
     def listing(self) -> str:
         """Address, word, disassembly and source line of every written word."""
-        from .toolchain.disassembler import disassemble_listing
+        from .toolchain.disassembler import listing_rows
 
         lines = []
-        for text in disassemble_listing(self):
+        for address, text in listing_rows(self):
+            src = self.source.get(address)
+            if src is not None:
+                text = f"{text:<44} ; {src.filename}:{src.line}: {src.text.strip()}"
             lines.append(text)
-            if text.startswith("  ") and ":" in text:
-                address = int(text.split(":", 1)[0], 16)
-                src = self.source.get(address)
-                if src is not None:
-                    lines[-1] = f"{text:<44} ; {src.filename}:{src.line}: {src.text.strip()}"
         return "\n".join(lines) + "\n"
 
 

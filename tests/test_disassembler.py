@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pms150c import assemble, disassemble, isa
-from pms150c.toolchain.disassembler import disassemble_listing, disassemble_word
+from pms150c.toolchain.disassembler import disassemble_listing, disassemble_word, listing_rows
 
 
 def reassemble(lines):
@@ -93,3 +93,10 @@ def test_image_listing_quotes_the_source():
     text = image.listing()
     assert "demo.asm:1: start:\tmov a, #1 ; one" in text
     assert "goto 0x000  ; start" in text
+
+
+def test_listing_rows_pair_each_line_with_its_word_address():
+    image = assemble("\t.area V (ABS)\n\t.org 0x20\nisr:\treti\nmain:\tgoto isr\n")
+    rows = list(listing_rows(image))
+    assert [address for address, _ in rows] == [None, 0x10, None, 0x11]
+    assert [text for _, text in rows] == disassemble_listing(image)

@@ -7,6 +7,8 @@ assembler) take as word addresses wherever the line ends up.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .. import isa
@@ -67,27 +69,28 @@ def disassemble_listing(words_or_image, start: int = 0) -> list[str]:
     An `Image` is listed over its written words only; a plain array over all its words,
     which sit at ``start``, ``start + 1``...
     """
+    return [text for _, text in listing_rows(words_or_image, start)]
+
+
+def listing_rows(words_or_image, start: int = 0) -> Iterator[tuple[int | None, str]]:
+    """The lines of `disassemble_listing`, each with the word address it lists (None for a
+    label line), so a caller can annotate a word without reading the address back."""
     labels: dict[int, list[str]] = {}
     if hasattr(words_or_image, "words"):
         image = words_or_image
         for name, address in image.labels.items():
             labels.setdefault(address, []).append(name)
-        addresses = np.flatnonzero(image.written)
-        words = image.words
+        cells = [(int(a), int(image.words[a])) for a in np.flatnonzero(image.written)]
     else:
         words = np.asarray(words_or_image).ravel()
-        addresses = np.arange(len(words))
-    lines = []
-    for index in addresses:
-        address = int(index) + (0 if hasattr(words_or_image, "words") else start)
-        word = int(words[index])
+        cells = [(start + n, int(w)) for n, w in enumerate(words)]
+    for address, word in cells:
         for name in labels.get(address, ()):
-            lines.append(f"{name}:")
+            yield None, f"{name}:"
         text = disassemble_word(word)
         instr = isa.lookup(word)
         if instr is not None and instr.op in ("GOTO", "CALL"):
             target = instr.decode(word)[0]
             if target in labels:
                 text += f"  ; {labels[target][0]}"
-        lines.append(f"  {address:03x}:  {word:04x}  {text}")
-    return lines
+        yield address, f"  {address:03x}:  {word:04x}  {text}"
