@@ -244,3 +244,26 @@ def test_distillation_trains_a_teacher_and_keeps_the_student_integer_exact():
         float_logits.astype(np.int64), net.to_int_model().forward(x)[1][-1]
     )
     assert np.isfinite(history[-1]["loss"])
+
+
+def test_final_search_ships_the_best_seed_of_the_best_pair_the_kernel_runs():
+    from pms150c.mnist.search import best_run_of_best_pair
+
+    def runs(stage, shift, hmax, accs):
+        return [
+            {"stage": stage, "name": f"{shift}/{hmax}/{seed}", "shifts": [shift], "hmax": [hmax]}
+            | {"val_accuracy": acc}
+            for seed, acc in enumerate(accs)
+        ]
+
+    results = (
+        runs("F", 3, 31, [0.950, 0.962, 0.955])  # mean 0.9557, best seed 1
+        + runs("F", 2, 63, [0.958, 0.956, 0.957])  # mean 0.9570: the best pair
+        + runs("F", 2, 127, [0.970, 0.969, 0.968])  # better, but the main kernel needs <= 85
+        + runs("G", 3, 31, [0.999, 0.999, 0.999])  # another stage
+    )
+    assert best_run_of_best_pair(results, "F", 85)["name"] == "2/63/0"
+    assert best_run_of_best_pair(results, "F", 255)["name"] == "2/127/0"
+    assert best_run_of_best_pair(results, "F", 31)["name"] == "3/31/1"
+    with pytest.raises(ValueError, match="no run"):
+        best_run_of_best_pair(results, "E", 85)
