@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 MIXED_ASM = REPO / "benchmarks" / "mixed.asm"
-MNIST_ASM = REPO / "asm" / "mnist.asm"
-MNIST_INCLUDE = "mnist_weights.inc"
 TEST_IMAGES = 10_000
 
 # A delay loop as firmware writes it: 8 MHz, watchdog off, an inner dzsn/goto loop.
@@ -145,53 +142,15 @@ def mixed_image():
 
 def mnist_kernel():
     """(image, image_slot word address, slot words [n, 32]) or a reason it is not there."""
-    try:
-        from pms150c.mnist.kernel import shipped_kernel
-        from pms150c.mnist.model import shipped_test_set
-    except ImportError:
-        return _mnist_kernel_from_asm()
+    from pms150c.mnist.kernel import shipped_kernel
+    from pms150c.mnist.model import shipped_test_set
+
     try:
         kernel = shipped_kernel()
         x, _labels = shipped_test_set(kernel.kind)
         return (kernel.image, kernel.slot, kernel.encode(x)), ""
     except Exception as exc:  # noqa: BLE001 - any failure means "no kernel to measure"
         return None, f"the MNIST kernel does not build: {exc}"
-
-
-def _mnist_kernel_from_asm():
-    """The kernel assembled here, for trees without pms150c.mnist.kernel."""
-    import numpy as np
-
-    from pms150c import assemble_file
-
-    if not MNIST_ASM.exists():
-        return None, "asm/mnist.asm does not exist yet"
-    include = MNIST_ASM.parent / MNIST_INCLUDE
-    tmp = None
-    try:
-        if include.exists():
-            image = assemble_file(MNIST_ASM)
-        else:  # the weights include is generated; build it from the shipped model
-            from pms150c.mnist import export, model
-
-            tmp = Path(tempfile.mkdtemp(prefix="pms150c-bench-"))
-            shutil.copy(MNIST_ASM, tmp)
-            (tmp / MNIST_INCLUDE).write_text(export.main_include(model.default_model()))
-            image = assemble_file(tmp / MNIST_ASM.name)
-        from pms150c.mnist.model import shipped_test_set
-
-        x, _labels = shipped_test_set()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no kernel to measure"
-        return None, f"the MNIST kernel does not build: {exc}"
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-    slot = image.labels.get("image_slot")
-    if slot is None:
-        return None, "asm/mnist.asm has no image_slot label"
-    packed = (x[:, 0::2] | (x[:, 1::2] << 4)).astype(np.int64)
-    ret_k = 0x0100  # `ret #k`: the kernel reads its image as a table of ret k words
-    return (image, int(slot), ret_k | packed), ""
 
 
 # -- core and reference throughput ---------------------------------------------------------
@@ -240,13 +199,13 @@ def image_with_slot(image, slot: int, words):
 
 
 def count_mnist(image, slot: int, words) -> tuple[int, int]:
-    from pms150c import Machine
+    from pms150c import Machine, StopReason
 
     instructions = cycles = 0
     for row in words:
         m = Machine(image_with_slot(image, slot, row))
         m.enable_profile()
-        if m.run(10_000_000) != "stopsys" and m.mode != "stopsys":
+        if m.run(10_000_000) != StopReason.STOPSYS:
             raise RuntimeError("the MNIST kernel did not stop")
         instructions += int(m.profile_counts[0].sum())
         cycles += m.cycles
@@ -269,19 +228,14 @@ def measure_mnist(kernel, n_images: int, n_checked: int, repeats: int) -> dict:
 
     seconds, cpu = best_times(batch, repeats)
     cycles = int(result["cycles"].sum())
-    if "instructions" in result:
-        instructions = int(result["instructions"].sum())
-        checked = count_mnist(image, slot, words[:n_checked])
-        batch_count = (
-            int(result["instructions"][:n_checked].sum()),
-            int(result["cycles"][:n_checked].sum()),
-        )
-        if checked != batch_count:
-            raise RuntimeError("run_batch and the debug variant disagree")
-    else:  # an older core without the batch instruction counter: count them all
-        instructions, counted = count_mnist(image, slot, words)
-        if counted != cycles:
-            raise RuntimeError("run_batch and the debug variant disagree on cycles")
+    instructions = int(result["instructions"].sum())
+    checked = count_mnist(image, slot, words[:n_checked])
+    batch_count = (
+        int(result["instructions"][:n_checked].sum()),
+        int(result["cycles"][:n_checked].sum()),
+    )
+    if checked != batch_count:
+        raise RuntimeError("run_batch and the debug variant disagree")
     out = rate(instructions, cycles, seconds, cpu)
     out.update(images=len(words), cycles_per_image=cycles / len(words))
     return out
@@ -418,8 +372,6 @@ def run_all(quick: bool, harness: bool, log) -> dict:
     results["harness"] = []
     if not harness:
         notes.append("harness skipped (--skip-harness)")
-    elif not (REPO / "pms150c" / "run.py").exists():
-        notes.append("harness skipped: pms150c/run.py does not exist yet")
     else:
         for jobs in (1, 2):
             log(f"full test set through python -m pms150c.run --jobs {jobs}")
