@@ -297,8 +297,11 @@ def test_shipped_kernels_agree_with_the_shipped_models_on_test_images():
 
 
 def test_classify_takes_a_28x28_image_or_64_pixels():
+    from pms150c import mnist
     from pms150c.mnist import kernel as kernel_module
     from pms150c.mnist.data import preprocess
+
+    assert mnist.classify is kernel_module.classify  # the library's entry point
 
     rng = np.random.default_rng(0)
     image = (rng.random((28, 28)) > 0.7).astype(np.uint8) * 255
