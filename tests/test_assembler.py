@@ -233,7 +233,7 @@ def test_io_names_are_not_predefined_unless_asked():
     assert words("\tmov.io a, pa\n\tset1.io t16m, #0", predefine_io=True) == [0x00B0, 0x0F06]
 
 
-def test_user_symbol_can_shadow_an_io_name_when_predefined():
+def test_user_symbol_may_not_redefine_an_io_name_when_predefined():
     with pytest.raises(AssemblerError, match="duplicate symbol 'pa'"):
         assemble("pa = 3", predefine_io=True)
 

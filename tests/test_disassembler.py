@@ -1,5 +1,7 @@
 """Disassembly: words -> text -> the same words, for every word a 13-bit ROM can hold."""
 
+import re
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,6 +54,42 @@ def test_disassembled_text_is_the_canonical_spelling(case):
     image = assemble(text)
     assert int(image.words[0]) == word
     assert disassemble([image.words[0]]) == [text]
+
+
+NOTATIONS = (str, hex, bin, oct, lambda v: f"0h{v:X}", lambda v: f"({v} + 0)")
+
+
+@st.composite
+def written_instruction(draw):
+    """Source text for a random instruction: any spelling the table gives (aliases too), any
+    letter case of the mnemonic, operands in any number notation the assembler reads."""
+    instr = draw(st.sampled_from([i for i in isa.INSTRUCTIONS if i.pms150c]))
+    syntax = draw(st.sampled_from((instr.syntax, *instr.aliases)))
+    mnemonic = syntax.split(" ", 1)[0]
+    mnemonic = draw(st.sampled_from((mnemonic, mnemonic.upper())))
+    values, parts = [], []
+    for name in isa.operands_of(syntax):
+        kind = isa.KINDS[name]
+        if kind.literal:
+            parts.append(name)
+            continue
+        value = draw(st.integers(0, kind.max_value))
+        value = value & ~1 if kind.even else value
+        values.append(value)
+        notation = draw(st.sampled_from(NOTATIONS))
+        parts.append(kind.prefix + notation(value).replace("0o", "0q"))
+    return instr, values, f"{mnemonic} {', '.join(parts)}".strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_instruction())
+def test_written_instruction_disassembles_to_the_same_instruction(case):
+    instr, values, text = case
+    word = int(assemble(text).words[0])
+    mnemonic, _, operands = disassemble([word])[0].partition(" ")
+    assert mnemonic == instr.mnemonic
+    numbers = re.findall(r"#?(0x[0-9a-f]+|[0-9]+)", operands)
+    assert [int(n, 0) for n in numbers] == values
 
 
 def test_goto_text_is_a_numeric_word_address_valid_anywhere():

@@ -154,7 +154,8 @@ def test_decode_tables_invert_encode_for_every_valid_word():
 def test_valid_words_count_matches_the_field_sizes():
     # 26 fixed words + 3 IO forms * 32 + 4 word forms * 16 + ret 256 + 4 bit forms * 128
     # + 31 RAM forms * 64 + 4 IO bit forms * 256 + 7 literal forms * 256 + 2 * 1024,
-    # minus the 4 words of ldsptl, ldspth, mul (fixed) and no cneqsn.
+    # minus the 3 fixed words of ldsptl, ldspth and mul; the 7 literal and 31 RAM forms
+    # already leave out cneqsn.
     fixed = 26 - 3
     expected = fixed + 3 * 32 + 4 * 16 + 256 + 4 * 128 + 31 * 64 + 4 * 256 + 7 * 256 + 2 * 1024
     assert len(isa.valid_words()) == expected

@@ -1,7 +1,8 @@
 """Write docs/isa.md from the instruction table: ``python -m pms150c.toolchain.isadoc``.
 
-The document is generated so it cannot drift from pms150c/isa.py; tests/test_isa_doc.py
-fails when the committed file differs from this output.
+The document is generated so it cannot drift from pms150c/isa.py; tests/test_isa.py
+(test_docs_isa_md_is_generated_from_the_table) fails when the committed file differs
+from this output.
 """
 
 from __future__ import annotations
