@@ -218,10 +218,10 @@ def format_state(machine) -> str:
 
 
 def _label_at(machine) -> str:
-    from .profile import NO_LABEL, Profile
+    from .profile import label_before
 
-    name = Profile([], [], 0, machine.image).function_of(machine.pc)
-    return "" if name == NO_LABEL else f" ({name})"
+    name = label_before(machine.image, machine.pc)
+    return "" if name is None else f" ({name})"
 
 
 def _write_text(path: Path, text: str) -> None:

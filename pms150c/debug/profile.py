@@ -32,6 +32,16 @@ class LineCost:
     cycles: int
 
 
+def label_before(image, pc: int) -> str | None:
+    """The nearest label at or before `pc` (the first by name among several at one
+    address), or None when `pc` lies before every label or the image has none."""
+    best, name = -1, None
+    for label, address in (getattr(image, "labels", {}) or {}).items():
+        if best < address <= pc or (address == best and label < name):
+            best, name = address, label
+    return name
+
+
 class Profile:
     """Executions and cycles per pc of one run, read against an image's source and labels."""
 
@@ -54,11 +64,7 @@ class Profile:
 
     def function_of(self, pc: int) -> str:
         """The nearest label at or before `pc`."""
-        best, name = -1, NO_LABEL
-        for label, address in (getattr(self.image, "labels", {}) or {}).items():
-            if best < address <= pc or (address == best and label < name):
-                best, name = address, label
-        return name
+        return label_before(self.image, pc) or NO_LABEL
 
     def _words(self):
         """(pc, filename, line, text) of every executed pc, in address order."""
