@@ -15,8 +15,10 @@ instruction: `service` (the boundary service) runs only when ``cycles >= next_ev
 ``next_event`` is the earliest of the next timer request, the watchdog time-out, the next
 scheduled pin change and the run's end; instructions that change what the service would
 decide (IO writes to timer/interrupt registers, engint, reti, stt16, wdreset, stopsys,
-stopexe, reset) set ``next_event = 0``. Reads of INTRQ, PA, TM2CT and ldt16 catch the
-peripherals up to the exact cycle first (arithmetically, see peripherals/timers.py).
+stopexe, reset) set ``next_event = 0``. Reads of TM2CT, of PA while Timer2 drives a pin,
+and ldt16 catch the peripherals up to the exact cycle first (arithmetically, see
+peripherals/timers.py); INTRQ needs no catch-up, since no request bit can rise before
+``next_event`` (see ``READ_SYNC`` in peripherals/bus.py).
 
 Debug hooks (the ``dbg`` argument)
     ``dbg`` is None in the fast variant; Numba prunes every ``if dbg is not None`` branch
@@ -51,8 +53,19 @@ import numpy as np
 from numba import njit
 
 from . import isa
-from .device import INTERRUPT_VECTOR, IO_INTEN, IO_INTRQ
+from .device import (
+    INTERRUPT_VECTOR,
+    IO_CLKMD,
+    IO_INTEN,
+    IO_INTRQ,
+    IO_PADIER,
+    IO_REGS,
+    PC_MASK,
+    RAM_BYTES,
+)
 from .peripherals.bus import (
+    CLKMD_RESET,
+    PADIER_RESET,
     apply_schedule,
     catch_up,
     chip_reset,
@@ -68,6 +81,7 @@ from .state import (
     MODE_RUNNING,
     MODE_STOPEXE,
     MODE_STOPSYS,
+    N_REGS,
     R_A,
     R_CYCLES,
     R_FLAGS,
@@ -199,7 +213,6 @@ OP_MOV_A_K = _ID["MOV_A_K"]
 OP_GOTO = _ID["GOTO"]
 OP_CALL = _ID["CALL"]
 
-PC_MASK = 0x3FF
 INTERRUPT_ENTRY_CYCLES = 2
 
 # -- predecoding -------------------------------------------------------------------------
@@ -795,12 +808,13 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
 
 
 @njit(cache=True, _nrt=False)
-def power_on(ram, io, regs, clkmd_reset, padier_reset):
+def power_on(ram, io, regs):
+    """The power-on state `Machine.reset` sets up, for a batch run (no pins driven)."""
     ram[:] = 0
     io[:] = 0
     regs[:] = 0
-    io[3] = clkmd_reset
-    io[13] = padier_reset
+    io[IO_CLKMD] = CLKMD_RESET
+    io[IO_PADIER] = PADIER_RESET
 
 
 @njit(cache=True)
@@ -813,18 +827,18 @@ def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stac
     n = slot_words.shape[0]
     statuses = np.zeros(n, dtype=np.int64)
     cycles = np.zeros(n, dtype=np.int64)
-    rams = np.zeros((n, 64), dtype=np.uint8)
+    rams = np.zeros((n, RAM_BYTES), dtype=np.uint8)
     stack_max = np.zeros(n, dtype=np.int64)
     instructions = np.zeros(n, dtype=np.int64)
     prog = template.copy()
-    ram = np.zeros(64, dtype=np.uint8)
-    io = np.zeros(32, dtype=np.uint8)
-    regs = np.zeros(32, dtype=np.int64)
+    ram = np.zeros(RAM_BYTES, dtype=np.uint8)
+    io = np.zeros(IO_REGS, dtype=np.uint8)
+    regs = np.zeros(N_REGS, dtype=np.int64)
     sched = np.zeros((0, 3), dtype=np.int64)
     for i in range(n):
         for j in range(slot_words.shape[1]):
-            prog[(slot_address + j) & PC_MASK] = packed_table[slot_words[i, j] & 0x1FFF]
-        power_on(ram, io, regs, 0xF6, 0xF9)
+            prog[(slot_address + j) & PC_MASK] = packed_table[slot_words[i, j] & isa.WORD_MASK]
+        power_on(ram, io, regs)
         statuses[i] = run(prog, ram, io, regs, sched, max_cycles, stack_checks, None)
         cycles[i] = regs[R_CYCLES]
         rams[i, :] = ram

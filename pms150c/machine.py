@@ -39,7 +39,7 @@ from .errors import (
 )
 from .image import Image
 from .peripherals.bus import set_clkmd
-from .peripherals.clock import system_clock
+from .peripherals.clock import system_clock, time_units_per_cycle
 from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
 from .state import (
     MODE_NAMES,
@@ -218,7 +218,7 @@ class Machine:
         self._prog = self._clean.copy()
         self._prog_dirty = False
         self._ram = np.zeros(RAM_BYTES, dtype=np.uint8)
-        self._io = np.zeros(32, dtype=np.uint8)
+        self._io = np.zeros(IO_REGS, dtype=np.uint8)
         self._regs = new_regs()
         self._schedule: list[tuple[int, int, int]] = []
         self._sched = np.zeros((0, 3), dtype=np.int64)
@@ -415,8 +415,7 @@ class Machine:
     @property
     def time_s(self) -> float:
         """Seconds since power-on, summed over the clock settings in force."""
-        f_osc, divider = system_clock(int(self._io[IO_CLKMD]))
-        units = TIME_UNITS_PER_S // f_osc * divider
+        units = time_units_per_cycle(int(self._io[IO_CLKMD]))
         total = int(self._regs[R_TIME_BASE]) + (self.cycles - int(self._regs[R_CLK_SINCE])) * units
         return total / TIME_UNITS_PER_S
 
@@ -613,7 +612,7 @@ class Machine:
             "cycles": self.cycles,
             "mode": self.mode,
             "ram": bytes(self._ram),
-            "io": bytes(self.io_peek(i) for i in range(32)),
+            "io": bytes(self.io_peek(i) for i in range(IO_REGS)),
             "t16": self.t16,
             "pins": self.pins,
             "resets": self.resets,

@@ -229,7 +229,7 @@ def test_from_ihx_and_from_asm(tmp_path):
 
 
 def test_run_batch_matches_single_runs():
-    # the slot holds "mov a, #k" at word 0x40; the program sums k into RAM 0x20 k times
+    # the slot at word 0x40 holds "ret #k"; the program sums k into RAM 0x20 k times
     text = """
         .area CODE (ABS)
         .org 0
@@ -244,14 +244,22 @@ def test_run_batch_matches_single_runs():
         ret #0
     """
     image = assemble(text)
-    ks = np.array([[word("RET_K", k)] for k in (1, 7, 15, 0)])
+    literals = (1, 7, 15, 0)
+    ks = np.array([[word("RET_K", k)] for k in literals])
     m = Machine(image)
     result = m.run_batch(0x40, ks, max_cycles=10_000)
-    for i, (k,) in enumerate(ks):
-        single = Machine(Image(np.where(np.arange(1024) == 0x40, k, image.words)))
+    for i, ((slot,), k) in enumerate(zip(ks, literals, strict=True)):
+        single = Machine(Image(np.where(np.arange(1024) == 0x40, slot, image.words)))
         reason = single.run(10_000)
         assert result["status"][i] == reason.kind.value
         assert result["cycles"][i] == single.cycles
         assert bytes(result["ram"][i]) == bytes(single.ram)
         assert result["stack_max"][i] == single.stack_max
+        # on paper: n = k passes (256 for k = 0) of add + dzsn, n - 1 gotos; call, ret k,
+        # mov and stopsys around them; the last dzsn skips (2 cycles)
+        n = k or 256
+        assert result["status"][i] == "stopsys"
+        assert result["ram"][i][0x20] == (k * k) & 0xFF
+        assert result["instructions"][i] == 2 * n + (n - 1) + 4
+        assert result["cycles"][i] == 2 + 2 + 1 + 2 * n + 2 * (n - 1) + 1 + 1
     assert m.cycles == 0  # the Machine itself did not run
