@@ -273,15 +273,24 @@ def test_bitnet_kernel_matches_reference_for_random_weights(seed, shifts, hmax):
 # --- the shipped firmware ---------------------------------------------------------------------
 
 
-def test_committed_bitnet_include_is_the_export_of_the_shipped_model():
-    text = (firmware_dir() / "mnist_bitnet_weights.inc").read_text()
-    assert text == export.bitnet_include(bitnet_model(), "pms150c/data/mnist_bitnet_model.npz")
+def test_committed_includes_are_what_the_export_command_writes(tmp_path):
+    # `python -m pms150c.mnist.export` writes both includes from the shipped models
+    written = export.write_includes(tmp_path)
+    assert sorted(p.name for p in written) == ["mnist_bitnet_weights.inc", "mnist_weights.inc"]
+    for path in written:
+        committed = firmware_dir() / path.name
+        assert committed.is_file(), f"asm/{path.name} missing: run python -m pms150c.mnist.export"
+        assert committed.read_text() == path.read_text(), (
+            f"asm/{path.name} is not the export of the shipped model: "
+            "run python -m pms150c.mnist.export"
+        )
 
 
-def test_committed_main_include_is_the_export_of_the_shipped_model():
-    path = firmware_dir() / "mnist_weights.inc"
-    assert path.is_file(), "asm/mnist_weights.inc missing: run python -m pms150c.mnist.export"
-    assert path.read_text() == export.main_include(default_model(), "pms150c/data/mnist_model.npz")
+def test_includes_hold_the_shipped_models_weight_tables():
+    main = (firmware_dir() / "mnist_weights.inc").read_text()
+    bitnet = (firmware_dir() / "mnist_bitnet_weights.inc").read_text()
+    assert main == export.main_include(default_model(), "pms150c/data/mnist_model.npz")
+    assert bitnet == export.bitnet_include(bitnet_model(), "pms150c/data/mnist_bitnet_model.npz")
 
 
 def test_shipped_kernels_agree_with_the_shipped_models_on_test_images():
