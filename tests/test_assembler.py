@@ -117,6 +117,14 @@ def test_include_dirs_are_searched_after_the_source_directory(tmp_path):
     assert words('\t.include "defs.inc"\n\tret #K', include_dirs=[tmp_path]) == [0x0142]
 
 
+def test_include_from_source_text_without_a_file_is_looked_up_in_the_current_directory(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "defs.inc").write_text("K = 0x43\n")
+    monkeypatch.chdir(tmp_path)
+    assert words('\t.include "defs.inc"\n\tret #K') == [0x0143]
+
+
 def test_labels_are_byte_addresses_and_goto_encodes_word_addresses():
     image = assemble("\t.area CODE\n\tnop\n\tnop\nhere:\tgoto here\n\tgoto 2\n")
     assert image.symbols["here"] == 4

@@ -662,10 +662,11 @@ def assemble(
 ) -> Image:
     """Assemble sdaspdk13 source text into an absolute `Image`.
 
-    ``.include`` files are looked up next to `filename` (when it names a real file), then in
-    `include_dirs`. ``bases`` maps relocatable area names to byte addresses like sdldpdk's
-    ``-b NAME=addr``; by default areas start at 0, or at SDCC's bases for ``.optsdcc`` output.
-    ``predefine_io`` defines the datasheet IO register names (``pa``, ``t16m``...) as symbols.
+    ``.include`` files are looked up next to `filename` (when it names a real file; in the
+    current directory otherwise), then in `include_dirs`. ``bases`` maps relocatable area
+    names to byte addresses like sdldpdk's ``-b NAME=addr``; by default areas start at 0,
+    or at SDCC's bases for ``.optsdcc`` output. ``predefine_io`` defines the datasheet IO
+    register names (``pa``, ``t16m``...) as symbols.
     """
     asm = Assembler(include_dirs, bases, predefine_io)
     path = Path(filename)
