@@ -59,6 +59,18 @@ class Image:
         self.source = dict(source or {})
         self.labels = dict(labels or {})
 
+    def __eq__(self, other) -> bool:
+        """Same words, same written mask, same symbols, labels and source map (the
+        dataclass default compared the arrays with `==` and raised on their truth value)."""
+        if not isinstance(other, Image):
+            return NotImplemented
+        return (
+            np.array_equal(self.words, other.words)
+            and np.array_equal(self.written, other.written)
+            and (self.symbols, self.labels, self.source)
+            == (other.symbols, other.labels, other.source)
+        )
+
     @property
     def used_words(self) -> int:
         """Number of words the program defines (the ROM it occupies)."""

@@ -136,3 +136,10 @@ def test_image_refuses_words_that_are_not_13_bit_integers(words, message):
 def test_image_keeps_integer_words_of_any_integer_type():
     for words in ([1, 0x1FFF], np.array([1, 0x1FFF], dtype=np.uint16), [np.int64(1), 0x1FFF]):
         assert list(Image(words).words[:3]) == [1, 0x1FFF, 0x1FFF]
+
+
+def test_images_compare_by_contents():
+    assert assemble("\tnop\n\tret") == assemble("\tnop\n\tret")
+    assert assemble("\tnop") != assemble("\tret")
+    assert Image([1]) != Image([1], written=np.ones(1024, dtype=bool))
+    assert Image.from_ihx(assemble("\tret").to_ihx()) == Image([0x003A])
