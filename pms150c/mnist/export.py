@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from pms150c.errors import DataError
+from pms150c.mnist.kernel import BITNET_FIRMWARE, MAIN_FIRMWARE
 from pms150c.mnist.model import IntModel
 
 GROUP = 2  # hidden neurons the main kernel computes together (one pass over the image)
@@ -146,23 +147,26 @@ def bitnet_include(model: IntModel, source: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+# kernel source in asm/ -> (the weight include it reads, the function that writes it)
+INCLUDES = {
+    MAIN_FIRMWARE: ("mnist_weights.inc", main_include),
+    BITNET_FIRMWARE: ("mnist_bitnet_weights.inc", bitnet_include),
+}
+
+
 def write_includes(asm_dir: str | Path) -> list[Path]:
     """Regenerate both includes in `asm_dir` from the shipped models."""
-    from pms150c.mnist.model import bitnet_model, default_model
+    from pms150c.mnist.model import BITNET_MODEL_FILE, MODEL_FILE, bitnet_model, default_model
 
     asm_dir = Path(asm_dir)
     written = []
-    for name, model, make, src in (
-        ("mnist_weights.inc", default_model, main_include, "pms150c/data/mnist_model.npz"),
-        (
-            "mnist_bitnet_weights.inc",
-            bitnet_model,
-            bitnet_include,
-            "pms150c/data/mnist_bitnet_model.npz",
-        ),
+    for firmware, model, model_file in (
+        (MAIN_FIRMWARE, default_model, MODEL_FILE),
+        (BITNET_FIRMWARE, bitnet_model, BITNET_MODEL_FILE),
     ):
+        name, make = INCLUDES[firmware]
         path = asm_dir / name
-        path.write_text(make(model(), src))
+        path.write_text(make(model(), f"pms150c/data/{model_file}"))
         written.append(path)
     return written
 

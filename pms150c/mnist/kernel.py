@@ -217,13 +217,10 @@ def build_kernel(model=None, firmware: str = MAIN_FIRMWARE) -> Kernel:
     src = firmware_dir() / firmware
     if model is None:
         return Kernel(assemble_file(src), firmware)
-    include = (
-        export.main_include(model) if firmware == MAIN_FIRMWARE else export.bitnet_include(model)
-    )
-    inc_name = "mnist_weights.inc" if firmware == MAIN_FIRMWARE else "mnist_bitnet_weights.inc"
+    inc_name, make_include = export.INCLUDES[firmware]
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(src, Path(tmp) / firmware)
-        (Path(tmp) / inc_name).write_text(include)
+        (Path(tmp) / inc_name).write_text(make_include(model))
         return Kernel(assemble_file(Path(tmp) / firmware), firmware)
 
 
