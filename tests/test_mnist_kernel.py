@@ -286,6 +286,12 @@ def test_committed_includes_are_what_the_export_command_writes(tmp_path):
         )
 
 
+def test_export_cli_reports_a_missing_folder_in_one_line(tmp_path, capsys):
+    assert export.main(["--asm-dir", str(tmp_path / "absent")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "absent" in err and err.count("\n") == 1
+
+
 def test_includes_hold_the_shipped_models_weight_tables():
     main = (firmware_dir() / "mnist_weights.inc").read_text()
     bitnet = (firmware_dir() / "mnist_bitnet_weights.inc").read_text()

@@ -14,6 +14,7 @@ kernel tests assemble random tables through them.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Write the kernels' weight includes into asm/.")
     ap.add_argument("--asm-dir", default=str(Path(__file__).resolve().parents[2] / "asm"))
     args = ap.parse_args(argv)
-    for path in write_includes(args.asm_dir):
+    try:
+        written = write_includes(args.asm_dir)
+    except OSError as exc:
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 
