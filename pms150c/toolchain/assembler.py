@@ -532,7 +532,7 @@ class Assembler:
     def _value(self, expr: Expr, item: Item, address: int, scale: int = 1) -> Value:
         def resolve(tok: Token) -> Value:
             if tok.text == ".":
-                return Value(address, 1, address)
+                return Value(address, 1)
             return self._resolve(tok, item.scope, item.where)
 
         return expr.evaluate(resolve, item.where, scale)
@@ -549,11 +549,11 @@ class Assembler:
             linker = self._linker_symbol(tok.text)
             if linker is not None:
                 # s_AREA is an address (relocated like a label), l_AREA a plain length.
-                return Value(linker, 1, linker) if tok.text[0] == "s" else Value(linker)
+                return Value(linker, 1) if tok.text[0] == "s" else Value(linker)
             raise where.error(f"undefined symbol '{tok.text}'", tok.column)
         if sym.expr is not None:
             return self._constant(sym)
-        return Value(sym.address, 1, sym.address)
+        return Value(sym.address, 1)
 
     def _constant(self, sym: Symbol) -> Value:
         """The value of a constant, after the constants it refers to.

@@ -22,15 +22,6 @@ _UNARY = ("-", "~", "<", ">", "+")
 class Value:
     value: int
     rel: int = 0  # how many relocatable (label) terms the value holds
-    label: int = 0  # the part of `value` that comes from labels
-
-
-class Undefined(Exception):
-    """A symbol has no value yet; carries the token for the error message."""
-
-    def __init__(self, token: Token):
-        super().__init__(token.text)
-        self.token = token
 
 
 @dataclass(frozen=True)
@@ -157,7 +148,7 @@ def _unary(op: Token, x: Value, where: Location) -> Value:
     if op.text == "+":
         return x
     if op.text == "-":
-        return Value(-x.value, -x.rel, -x.label)
+        return Value(-x.value, -x.rel)
     if x.rel:
         raise where.error(f"operator '{op.text}' cannot be applied to a label", op.column)
     return Value(~x.value)
@@ -166,9 +157,9 @@ def _unary(op: Token, x: Value, where: Location) -> Value:
 def _binary(op: Token, a: Value, b: Value, where: Location) -> Value:
     t = op.text
     if t == "+":
-        return Value(a.value + b.value, a.rel + b.rel, a.label + b.label)
+        return Value(a.value + b.value, a.rel + b.rel)
     if t == "-":
-        return Value(a.value - b.value, a.rel - b.rel, a.label - b.label)
+        return Value(a.value - b.value, a.rel - b.rel)
     if a.rel or b.rel:
         raise where.error(f"operator '{t}' cannot be applied to a label", op.column)
     x, y = a.value, b.value
