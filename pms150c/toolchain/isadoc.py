@@ -20,10 +20,7 @@ def _pattern(instr: isa.Instr) -> str:
         if instr.mask >> bit & 1:
             bits.append(str(instr.base >> bit & 1))
             continue
-        for kind_name in instr.operands:
-            kind = isa.KINDS[kind_name]
-            if not kind.literal and kind.shift <= bit < kind.shift + kind.width:
-                bits.append(letters[kind_name])
+        bits += [letters[name] for name in instr.operands if isa.KINDS[name].bits >> bit & 1]
     text = "".join(bits)
     return f"{text[0]} {text[1:5]} {text[5:9]} {text[9:]}"
 
