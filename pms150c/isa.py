@@ -11,7 +11,7 @@ SDCC 4.2.0's ``sdaspdk13`` (see tests/test_isa.py and tests/test_sdcc_differenti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -105,20 +105,21 @@ class Instr:
     aliases: tuple[str, ...] = ()
     effect: str = ""
 
-    @property
+    # Derived from `syntax` once per row (the disassembler asks for them on every word).
+    @cached_property
     def mnemonic(self) -> str:
         return self.syntax.split(" ", 1)[0]
 
-    @property
+    @cached_property
     def operands(self) -> tuple[str, ...]:
         return operands_of(self.syntax)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[OperandKind, ...]:
         """The operand kinds that carry a field in the word, in source order."""
         return tuple(KINDS[o] for o in self.operands if not KINDS[o].literal)
 
-    @property
+    @cached_property
     def mask(self) -> int:
         """Bits of the word fixed by the opcode (everything not covered by a field)."""
         m = WORD_MASK
