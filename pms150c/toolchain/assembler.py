@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import isa
-from ..device import BLANK_WORD, IO_NAMES, ROM_WORDS
+from ..device import BLANK_WORD, IO_FLAG, IO_NAMES, IO_SP, ROM_WORDS
 from ..errors import AssemblerError
 from ..image import Image, SourceLine
 from .expr import Expr, Parser, Value
@@ -33,8 +33,8 @@ ROM_BYTES = 2 * ROM_WORDS
 SDCC_BASES = {"HOME": 0x22, "DATA": 0x02}
 
 # Keywords sdaspdk13 reads in operand position: IO registers and FLAG bit numbers.
-IO_KEYWORDS = {"f": 0x00, "sp": 0x02}
-BIT_KEYWORDS = {"z": 0, "c": 1, "ac": 2, "ov": 3}
+IO_KEYWORDS = {"f": IO_FLAG, "sp": IO_SP}
+BIT_KEYWORDS = {name.lower(): bit for name, bit in isa.FLAG_BITS.items()}
 
 _IGNORED_DIRECTIVES = set(".globl .module .optsdcc .title .sbttl .page .list .nlist".split())
 
