@@ -56,10 +56,12 @@ from . import isa
 from .device import (
     INTERRUPT_VECTOR,
     IO_CLKMD,
+    IO_FLAG,
     IO_INTEN,
     IO_INTRQ,
     IO_PADIER,
     IO_REGS,
+    IO_SP,
     PC_MASK,
     RAM_BYTES,
 )
@@ -361,6 +363,17 @@ def _count(regs, profile, pc, cyc):
     profile[0, pc] += 1
     profile[1, pc] += cyc
     regs[R_INSTRUCTIONS] += 1
+
+
+@njit(cache=True, _nrt=False)
+def _io_value(regs, io, addr, flags, sp, t):
+    """IO register `addr` as an instruction at cycle `t` reads it; FLAG and SP are the
+    core's locals, passed in."""
+    if addr == IO_FLAG:
+        return np.int64(0xF0 | flags)
+    if addr == IO_SP:
+        return np.int64(sp)
+    return np.int64(io_read(regs, io, addr, t))
 
 
 # -- the boundary service -----------------------------------------------------------------
@@ -686,42 +699,27 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
             flags = np.int64(ram[(sp + 1) & 0x3F]) & 0xF
         # ---- IO ----
         elif op == OP_MOV_A_IO:
-            if m == 0:
-                a = 0xF0 | flags
-            elif m == 2:
-                a = sp
-            else:
-                a = np.int64(io_read(regs, io, m, cycles))
+            a = _io_value(regs, io, m, flags, sp, cycles)
             flags = (flags & 0xE) | (1 if a == 0 else 0)
         elif op == OP_MOV_IO_A or op == OP_XOR_IO_A or op == OP_SET0_IO or op == OP_SET1_IO:
             if op == OP_MOV_IO_A:
                 v = a
             else:
-                if m == 0:
-                    v = 0xF0 | flags
-                elif m == 2:
-                    v = sp
-                else:
-                    v = np.int64(io_read(regs, io, m, cycles))
+                v = _io_value(regs, io, m, flags, sp, cycles)
                 if op == OP_XOR_IO_A:
                     v = v ^ a
                 elif op == OP_SET0_IO:
                     v = v & ~((code >> 18) & 0xFF)
                 else:
                     v = v | ((code >> 18) & 0xFF)
-            if m == 0:
+            if m == IO_FLAG:
                 flags = v & 0xF
-            elif m == 2:
+            elif m == IO_SP:
                 sp = v & 0xFF
             elif io_write(regs, io, m, v, cycles):
                 next_ev = 0
         elif op == OP_T0SN_IO or op == OP_T1SN_IO:
-            if m == 0:
-                v = 0xF0 | flags
-            elif m == 2:
-                v = sp
-            else:
-                v = np.int64(io_read(regs, io, m, cycles))
+            v = _io_value(regs, io, m, flags, sp, cycles)
             bit = 1 if v & ((code >> 18) & 0xFF) else 0
             if bit == (1 if op == OP_T1SN_IO else 0):
                 pc = (pc + 1) & PC_MASK
