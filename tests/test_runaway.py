@@ -28,6 +28,16 @@ SLEEP_FOREVER = """\
 """
 
 
+@pytest.fixture(autouse=True)
+def sigint_raises_keyboard_interrupt():
+    """Python's own SIGINT handler for each test, whatever the process inherited: a
+    process started in the background by a non-interactive shell (or under nohup) has
+    SIGINT ignored, and the endless runs here would then never end."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def run_until_sigint(m, delay_s: float = 0.5):
     """`m.run()` with a SIGINT delivered to this thread after `delay_s`; (reason, seconds)."""
     timer = threading.Timer(delay_s, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
