@@ -220,7 +220,6 @@ class Machine:
         self._ram = np.zeros(RAM_BYTES, dtype=np.uint8)
         self._io = np.zeros(IO_REGS, dtype=np.uint8)
         self._regs = new_regs()
-        self._schedule: list[tuple[int, int, int]] = []
         self._sched = np.zeros((0, 3), dtype=np.int64)
         self.breakpoints = Breakpoints(self)
         self.watch_mask = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
@@ -248,7 +247,8 @@ class Machine:
         """Power-on: registers, IO and RAM as docs/timing-model.md says; cycles = 0.
 
         Pins the host drives stay driven (they are outside the chip); pending scheduled pin
-        changes are kept."""
+        changes are kept (the ones already applied are not replayed)."""
+        pending = self._pending_pins()
         driven, host = self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST]
         self._ram[:] = 0
         self._io[:] = 0
@@ -257,7 +257,7 @@ class Machine:
         self._regs[:] = 0
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
-        self._set_schedule([(c, p, lv) for c, p, lv in self._schedule])
+        self._set_schedule(pending)
 
     # -- registers ---------------------------------------------------------------------------
 
@@ -382,12 +382,14 @@ class Machine:
         level = self._check_pin(pin, level)
         if not 0 <= int(cycle) < 2**63:  # the core keeps cycles in int64
             raise AddressError(f"pin change cycle {cycle} is outside 0..2**63-1 (int64)")
-        pending = [tuple(int(x) for x in row) for row in self._sched[self._regs[R_SCHED_HEAD] :]]
-        self._set_schedule(pending + [(int(cycle), pin, level)])
+        self._set_schedule(self._pending_pins() + [(int(cycle), pin, level)])
 
-    def _set_schedule(self, rows: list[tuple[int, int, int]]) -> None:
+    def _pending_pins(self) -> list[tuple[int, ...]]:
+        """The scheduled pin changes the core has not applied yet, as (cycle, pin, level)."""
+        return [tuple(int(x) for x in row) for row in self._sched[self._regs[R_SCHED_HEAD] :]]
+
+    def _set_schedule(self, rows: list[tuple[int, ...]]) -> None:
         rows = sorted(rows, key=lambda r: r[0])  # stable: same cycle keeps call order
-        self._schedule = rows
         self._sched = np.array(rows, dtype=np.int64).reshape(-1, 3)
         self._regs[R_SCHED_HEAD] = 0
 

@@ -129,6 +129,20 @@ def test_stack_max_records_the_high_water_mark():
     assert (m.stack_max, m.cycles, int(m.ram.sum())) == (0, 0, 0)
 
 
+def test_reset_keeps_pending_pin_changes_and_does_not_replay_applied_ones():
+    m = Machine(assemble("loop: goto loop\n"))
+    m.schedule_pin(10, 0, 1)
+    m.schedule_pin(1000, 3, 1)
+    m.run(100)
+    assert m.pins & 0x09 == 0x01  # PA0 rose at cycle 10; PA3's change is still pending
+    m.set_pin(0, 0)
+    m.reset()
+    m.run(100)
+    assert m.pins & 0x09 == 0x00  # the change at cycle 10 was applied before the reset
+    m.run(1000)
+    assert m.pins & 0x09 == 0x08  # the pending one came at cycle 1000 of the new run
+
+
 def test_run_without_limit_is_interruptible(monkeypatch):
     m = Machine(assemble(COUNTER))
     real_run, calls = core.run, []
