@@ -220,3 +220,12 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("pms150c exec: ")
+
+
+def test_vcd_at_the_cycle_limit_exits_0_with_what_it_recorded(capsys, blink, tmp_path):
+    # the goto starting at cycle 9 (< 10) completes at 11; the only xor so far ends at 8
+    output = tmp_path / "w.vcd"
+    code, _, err = run_cli(capsys, "vcd", blink, "-n", "10", "-o", output)
+    assert code == 0
+    assert err.strip() == f"{output}: 11 cycles, stopped in mode running"
+    assert read_vcd(output.read_text())["PA3"] == [(0, 0), (8, 1)]

@@ -3,6 +3,7 @@
 Each takes an .asm source or an Intel HEX file. Exit status: 0 when the program stopped
 (stopsys, a breakpoint, a watchpoint), 3 when the cycle limit was reached first (with a
 message saying so), 130 after Ctrl-C, 1 on an error (one line on stderr), 2 on a usage error.
+`vcd` records for its cycle count by design: 0 at the limit and after Ctrl-C as well.
 """
 
 from __future__ import annotations
