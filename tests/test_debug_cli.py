@@ -79,9 +79,9 @@ def test_exec_break_and_watch(capsys, blink):
     assert code == 0 and "breakpoint at 0x006, cycle 6" in out
     # the second dzsn (pc 8) leaves 0x20 = 1 at cycle 14
     code, out, _ = run_cli(capsys, "exec", blink, "--watch", "0x20:w=1")
-    assert "write of RAM 0x20 by the instruction at 0x008, cycle 14" in out
+    assert code == 0 and "write of RAM 0x20 by the instruction at 0x008, cycle 14" in out
     code, out, _ = run_cli(capsys, "exec", blink, "-w", "pa")
-    assert "write of IO 0x10 by the instruction at 0x007, cycle 8" in out
+    assert code == 0 and "write of IO 0x10 by the instruction at 0x007, cycle 8" in out
 
 
 def test_exec_cycle_limit_has_its_own_exit_code_and_message(capsys, blink):
