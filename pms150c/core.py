@@ -265,7 +265,7 @@ def _access_table() -> np.ndarray:
     for instr in isa.INSTRUCTIONS:
         name, ops = instr.op, instr.operands
         acc = 0
-        if name in ("STT16",):
+        if name == "STT16":
             acc = ACC_WORD_R
         elif name == "LDT16":
             acc = ACC_WORD_W
