@@ -75,10 +75,7 @@ from .peripherals.bus import (
     io_write,
     next_event,
 )
-from .peripherals.timers import (
-    INT_PA0,  # noqa: F401  (re-exported for tests)
-    wdt_enabled,
-)
+from .peripherals.timers import wdt_enabled
 from .state import (
     MODE_RUNNING,
     MODE_STOPEXE,
