@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import core
-from ..device import IO_NAMES, RAM_BYTES
+from ..device import IO_SP, RAM_BYTES
 from ..errors import StackOverflow
 from ..state import WATCH_READ, WATCH_WRITE
+from .conditions import IO_SLOT
 
-SP_SLOT = 0x40 + IO_NAMES["sp"]
+SP_SLOT = IO_SLOT + IO_SP
 OP_RETI = core.OP_RETI
 
 

@@ -171,10 +171,12 @@ def _describe(reason, limit: int) -> str:
     if kind is StopKind.MAX_CYCLES:
         return f"cycle limit of {limit} reached before stopsys (raise it with --max-cycles)"
     if kind is StopKind.WATCHPOINT:
+        from .conditions import IO_SLOT
+
         where = (
             f"RAM 0x{reason.address:02x}"
-            if reason.address < 0x40
-            else f"IO 0x{reason.address - 0x40:02x}"
+            if reason.address < IO_SLOT
+            else f"IO 0x{reason.address - IO_SLOT:02x}"
         )
         return (
             f"watchpoint: {reason.access} of {where} by the instruction at "

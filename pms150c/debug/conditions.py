@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..device import IO_NAMES, RAM_BYTES
+from ..device import IO_FLAG, IO_NAMES, IO_REGS, IO_SP, RAM_BYTES
 from ..errors import Pms150cError
 from ..state import ST_STOPSYS, ST_WATCHPOINT, WATCH_READ, WATCH_WRITE
+
+IO_SLOT = RAM_BYTES  # the core's watch mask: RAM byte n at slot n, IO register n at IO_SLOT + n
 
 
 class WatchError(Pms150cError, ValueError):
@@ -22,18 +24,18 @@ class WatchError(Pms150cError, ValueError):
 
 
 def watch_slot(address: int | str, io: bool) -> int:
-    """Index into the core's watch mask: RAM 0..63, IO 64..95 (names accepted for IO)."""
+    """Index into the core's watch mask (names accepted for IO)."""
     if isinstance(address, str):
         name = address.lower()
         if name not in IO_NAMES:
             raise WatchError(f"no IO register named {address!r}")
-        return 0x40 + IO_NAMES[name]
+        return IO_SLOT + IO_NAMES[name]
     address = int(address)
-    limit = 32 if io else RAM_BYTES
+    limit = IO_REGS if io else RAM_BYTES
     if not 0 <= address < limit:
         kind = "IO" if io else "RAM"
         raise WatchError(f"{kind} address 0x{address:x} is outside 0..0x{limit - 1:x}")
-    return address + (0x40 if io else 0)
+    return address + (IO_SLOT if io else 0)
 
 
 def add_watch(
@@ -61,11 +63,11 @@ def remove_watch(machine, address: int | str, *, io: bool = False) -> None:
 
 def _byte_at(machine, slot: int) -> int:
     """RAM byte, or the IO register as stored (PA: the output latch, not the pins)."""
-    if slot < 0x40:
+    if slot < IO_SLOT:
         return int(machine.ram[slot])
-    if slot - 0x40 in (IO_NAMES["flag"], IO_NAMES["sp"]):
-        return machine.io_peek(slot - 0x40)
-    return int(machine._io[slot - 0x40])
+    if slot - IO_SLOT in (IO_FLAG, IO_SP):
+        return machine.io_peek(slot - IO_SLOT)
+    return int(machine._io[slot - IO_SLOT])
 
 
 def _wanted(machine, reason) -> bool:
