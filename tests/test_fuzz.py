@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pms150c import isa
-from pms150c.device import RAM_BYTES, ROM_WORDS
+from pms150c.device import IO_REGS, RAM_BYTES, ROM_WORDS
 from pms150c.errors import InvalidOpcode, Pms150cError, StackOverflow
 from pms150c.image import Image
 from pms150c.reference import ReferenceMachine
@@ -36,7 +36,6 @@ Machine = pytest.importorskip("pms150c.machine").Machine
 
 SCALE = float(os.environ.get("PMS150C_FUZZ_SCALE", "1"))
 CYCLES = 100_000
-IO_REGS = 32
 
 ALL_WORDS = np.arange(1 << 13)
 VALID_WORDS = np.array([w for w in ALL_WORDS if isa.lookup(int(w)) is not None])
