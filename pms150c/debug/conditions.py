@@ -4,8 +4,8 @@ The core stops after every access to a watched address; a watchpoint with a valu
 the same core watch plus a check here of the byte right after the access, and the run goes
 on when it does not match. A predicate breakpoint (`Machine.break_when`) is a Python
 function of the Machine, so the run goes one instruction at a time and asks it after
-each one: about a microsecond of core time plus the predicate's own cost per
-instruction, against ~0.02 us on the fast path.
+each one: about two microseconds plus the predicate's own cost per instruction, against
+~0.003 us on the fast path (docs/debugging.md, "Measured speeds").
 """
 
 from __future__ import annotations
