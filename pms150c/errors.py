@@ -40,11 +40,12 @@ class ImageError(Pms150cError):
 
 
 class PinError(Pms150cError, ValueError):
-    """A pin that port A does not have, or a level that is not 0/1/None."""
+    """A pin that port A does not have, a level that is not 0/1/None, or a pin change
+    scheduled at a cycle that does not fit in int64."""
 
 
 class AddressError(Pms150cError, ValueError):
-    """A RAM or IO address the chip does not have, or a cycle that does not fit in int64."""
+    """A RAM or IO address the chip does not have."""
 
 
 class LabelError(Pms150cError, KeyError):

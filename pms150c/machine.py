@@ -381,7 +381,7 @@ class Machine:
         """Change `pin` at the first instruction boundary with ``cycles >= cycle``."""
         level = self._check_pin(pin, level)
         if not 0 <= int(cycle) < 2**63:  # the core keeps cycles in int64
-            raise AddressError(f"pin change cycle {cycle} is outside 0..2**63-1 (int64)")
+            raise PinError(f"pin change cycle {cycle} is outside 0..2**63-1 (int64)")
         self._set_schedule(self._pending_pins() + [(int(cycle), pin, level)])
 
     def _pending_pins(self) -> list[tuple[int, ...]]:

@@ -224,7 +224,7 @@ def test_addresses_the_chip_lacks_are_refused_not_wrapped(misuse, message):
 @pytest.mark.parametrize("cycle", [2**63, 2**70, -1])
 def test_schedule_pin_refuses_cycles_outside_int64(cycle):
     m = Machine(Image([word("NOP")]))
-    with pytest.raises(pms150c.AddressError, match="outside 0..2\\*\\*63-1"):
+    with pytest.raises(pms150c.PinError, match="outside 0..2\\*\\*63-1"):
         m.schedule_pin(cycle, 0, 1)
     m.schedule_pin(2**63 - 1, 0, 1)  # the last cycle that fits is accepted
     m.run(10)
