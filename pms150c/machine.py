@@ -423,13 +423,21 @@ class Machine:
 
     # -- debug hooks -------------------------------------------------------------------------
 
-    def watch_ram(self, address: int, *, read: bool = False, write: bool = True) -> None:
+    @classmethod
+    def _watch_slot(cls, address: int | str, io: bool = False) -> int:
+        """Index into `watch_mask`: RAM byte n at n, IO register n (or its name) at 64 + n."""
+        if io or isinstance(address, str):
+            return RAM_BYTES + cls._io_address(address)
         if not 0 <= int(address) < RAM_BYTES:
             raise AddressError(f"RAM address {address:#x} is outside 0..0x{RAM_BYTES - 1:x}")
-        self.watch_mask[int(address)] = (1 if read else 0) | (2 if write else 0)
+        return int(address)
+
+    def watch_ram(self, address: int, *, read: bool = False, write: bool = True) -> None:
+        self.watch_mask[self._watch_slot(address)] = (1 if read else 0) | (2 if write else 0)
 
     def watch_io(self, address: int | str, *, read: bool = False, write: bool = True) -> None:
-        self.watch_mask[0x40 + self._io_address(address)] = (1 if read else 0) | (2 if write else 0)
+        slot = self._watch_slot(address, io=True)
+        self.watch_mask[slot] = (1 if read else 0) | (2 if write else 0)
 
     def enable_trace(self, depth: int = 4096) -> None:
         """Record (pc, word, a, flags, sp, cycles) before each instruction in a ring."""

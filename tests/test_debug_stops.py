@@ -4,6 +4,7 @@ import pytest
 
 from pms150c import Machine, StopReason, assemble
 from pms150c.debug.conditions import WatchError
+from pms150c.errors import AddressError
 from pms150c.machine import LabelError
 
 # word  instruction       cycles (start -> end)
@@ -108,11 +109,24 @@ def test_unwatch_lets_the_run_finish(machine):
 
 
 @pytest.mark.parametrize(
+    ("address", "io", "message"),
+    [
+        (64, False, "RAM address 0x40 is outside 0..0x3f"),
+        (-1, False, "RAM address -0x1 is outside 0..0x3f"),
+        (0x20, True, "IO address 0x20 is outside 0..0x1f"),
+        (-2, True, "IO address -0x2 is outside 0..0x1f"),
+        ("nosuchreg", False, "no IO register named 'nosuchreg'"),
+    ],
+)
+def test_bad_watch_addresses_are_the_machines_address_errors(machine, address, io, message):
+    with pytest.raises(AddressError) as caught:
+        machine.watch(address, io=io)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
     "kwargs",
     [
-        {"address": 64},
-        {"address": 0x20, "io": True},
-        {"address": "nosuchreg"},
         {"address": 1, "value": 256},
         {"address": 1, "read": False, "write": False},
     ],

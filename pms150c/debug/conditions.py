@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..device import IO_FLAG, IO_NAMES, IO_REGS, IO_SP, RAM_BYTES
+from ..device import IO_FLAG, IO_SP, RAM_BYTES
 from ..errors import Pms150cError
 from ..state import ST_STOPSYS, ST_WATCHPOINT, WATCH_READ, WATCH_WRITE
 
@@ -20,22 +20,16 @@ IO_SLOT = RAM_BYTES  # the core's watch mask: RAM byte n at slot n, IO register 
 
 
 class WatchError(Pms150cError, ValueError):
-    """A watchpoint on an address or with a value the chip does not have."""
+    """A watchpoint value that is not a byte, or one that watches neither reads nor writes.
+
+    A bad address is the Machine's `AddressError`, as for `watch_ram`/`watch_io`."""
 
 
 def watch_slot(address: int | str, io: bool) -> int:
-    """Index into the core's watch mask (names accepted for IO)."""
-    if isinstance(address, str):
-        name = address.lower()
-        if name not in IO_NAMES:
-            raise WatchError(f"no IO register named {address!r}")
-        return IO_SLOT + IO_NAMES[name]
-    address = int(address)
-    limit = IO_REGS if io else RAM_BYTES
-    if not 0 <= address < limit:
-        kind = "IO" if io else "RAM"
-        raise WatchError(f"{kind} address 0x{address:x} is outside 0..0x{limit - 1:x}")
-    return address + (IO_SLOT if io else 0)
+    """Index into the core's watch mask (names accepted for IO); the Machine's own check."""
+    from ..machine import Machine
+
+    return Machine._watch_slot(address, io)
 
 
 def add_watch(
