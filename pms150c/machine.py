@@ -39,12 +39,11 @@ from .errors import (
 )
 from .image import Image
 from .peripherals.bus import set_clkmd
-from .peripherals.clock import system_clock, time_units_per_cycle
+from .peripherals.clock import system_clock, time_units_at
 from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
 from .state import (
     MODE_NAMES,
     R_A,
-    R_CLK_SINCE,
     R_CYCLES,
     R_FLAGS,
     R_GIE,
@@ -59,7 +58,6 @@ from .state import (
     R_STACK_MAX,
     R_T16,
     R_T16_ACC,
-    R_TIME_BASE,
     R_TM2_ACC,
     R_TRACE_COUNT,
     R_WATCH_INFO,
@@ -417,9 +415,7 @@ class Machine:
     @property
     def time_s(self) -> float:
         """Seconds since power-on, summed over the clock settings in force."""
-        units = time_units_per_cycle(int(self._io[IO_CLKMD]))
-        total = int(self._regs[R_TIME_BASE]) + (self.cycles - int(self._regs[R_CLK_SINCE])) * units
-        return total / TIME_UNITS_PER_S
+        return time_units_at(self._regs, self._io, self.cycles) / TIME_UNITS_PER_S
 
     # -- debug hooks -------------------------------------------------------------------------
 

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from ..device import IO_CLKMD, IO_INTRQ
+from ..device import IO_INTRQ
 from ..errors import Pms150cError
 from ..peripherals.bus import catch_up
-from ..peripherals.clock import system_clock
+from ..peripherals.clock import time_units_at
 from ..peripherals.port import pin_levels
 from ..peripherals.timers import INT_PA0, INT_T16, INT_TM2, tm2_level
-from ..state import R_CLK_SINCE, R_TIME_BASE, ST_STOPSYS, TIME_UNITS_PER_S
+from ..state import ST_STOPSYS, TIME_UNITS_PER_S
 
 
 class VcdError(Pms150cError):
@@ -61,10 +61,7 @@ def _sample(regs, io):
 
 
 def _time_ns(regs, io, cycle: int) -> int:
-    f_osc, divider = system_clock(int(io[IO_CLKMD]))
-    units = int(regs[R_TIME_BASE]) + (cycle - int(regs[R_CLK_SINCE])) * (
-        TIME_UNITS_PER_S // f_osc * divider
-    )
+    units = time_units_at(regs, io, cycle)
     return (units * 1_000_000_000 + TIME_UNITS_PER_S // 2) // TIME_UNITS_PER_S
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..device import IHRC_HZ, ILRC_HZ
-from ..state import TIME_UNITS_PER_S
+from ..device import IHRC_HZ, ILRC_HZ, IO_CLKMD
+from ..state import R_CLK_SINCE, R_TIME_BASE, TIME_UNITS_PER_S
 
 SRC_CLK = 0
 SRC_IHRC = 1
@@ -76,3 +76,12 @@ def cycles_for_ticks(acc, n_num, d_den, k):
 def time_units_per_cycle(clkmd):
     f_osc, d = system_clock(clkmd)
     return TIME_UNITS_PER_S // f_osc * d
+
+
+def time_units_at(regs, io, cycle: int) -> int:
+    """Time since power-on at `cycle` in TIME_UNITS_PER_S units, in Python ints (host side).
+
+    `cycle` is at or after the last CLKMD change; earlier settings are summed in
+    R_TIME_BASE by set_clkmd."""
+    units = int(time_units_per_cycle(int(io[IO_CLKMD])))
+    return int(regs[R_TIME_BASE]) + (int(cycle) - int(regs[R_CLK_SINCE])) * units
