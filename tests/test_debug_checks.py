@@ -100,6 +100,16 @@ def test_access_sets_of_indirect_and_stack_instructions():
     assert ram_accesses(call, ram, 0x12) == (set(), {0x10, 0x11})
 
 
+def test_self_pointing_idxm_write_marks_the_pointer_byte_written_not_the_value():
+    # ram[0x14] = 0x14 (set by hand, never written by the program): idxm 0x14, a writes
+    # 0x31 into 0x14 itself, so 0x31 stays unwritten and its read is reported
+    m = Machine(assemble("\tmov a, #0x31\n\tidxm 0x14, a\n\tmov a, 0x31\n\tstopsys\n"))
+    m.ram[0x14] = 0x14
+    report = check_firmware(m, 100)
+    assert m.ram[0x14] == 0x31
+    assert [(r.pc, r.address) for r in report.uninitialised_reads] == [(1, 0x14), (2, 0x31)]
+
+
 def test_stack_bytes_popped_without_a_push_are_uninitialised():
     # SP = 0x32 set by hand: ret pops 0x30..0x31, which nothing wrote
     src = "\tmov a, #0x32\n\tmov.io 0x02, a\n\tret\n"

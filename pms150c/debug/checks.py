@@ -76,7 +76,8 @@ class CheckReport:
 
 
 def ram_accesses(word: int, ram: np.ndarray, sp_after: int) -> tuple[set[int], set[int]]:
-    """(bytes read, bytes written) by the instruction `word`, given RAM and SP after it."""
+    """(bytes read, bytes written) by the instruction `word`, given RAM before it (the
+    pointer byte of idxm is all that is looked at) and SP after it."""
     packed = int(core.PACKED[int(word) & 0x1FFF])
     op, m = packed & 0xFF, (packed >> 8) & 0x3FF
     acc = int(core.ACCESS[op]) if op < len(core.ACCESS) else 0
@@ -115,6 +116,7 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
     saved_stack_checks = machine.stack_checks
     machine.stack_checks = True  # so the run stops at the push or pop that leaves RAM
     settled = np.zeros(RAM_BYTES, dtype=bool)  # written, or its uninitialised read reported
+    ram_start = machine.ram.copy()
     report = CheckReport(stop=None, cycles=0, stack_max=0)
     mask = machine.watch_mask
     mask[:] = 0
@@ -143,7 +145,11 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
                         StackProblem(pc, machine.sp, machine.cycles, "SP set outside RAM")
                     )
                 continue
-            reads, writes = ram_accesses(int(machine.rom[pc]), machine.ram, machine.sp)
+            # RAM before the instruction where ram_accesses looks (the idxm pointer byte):
+            # a byte not yet settled has not been touched since the check began, and a
+            # settled pointer byte was not this instruction's write (that would not stop)
+            before = np.where(settled, machine.ram, ram_start)
+            reads, writes = ram_accesses(int(machine.rom[pc]), before, machine.sp)
             for address in sorted(reads):
                 if not settled[address]:
                     report.uninitialised_reads.append(UninitialisedRead(pc, address, reason.cycles))
