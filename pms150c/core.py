@@ -818,13 +818,16 @@ def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stac
     the predecoded `template`), each from power-on until stopsys or `max_cycles`.
 
     Returns (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],
-    instructions int64[n])."""
+    instructions int64[n], pc int64[n], sp int64[n]); pc and sp are where each run ended,
+    so a run stopped by an invalid opcode or a stack overflow can be reported."""
     n = slot_words.shape[0]
     statuses = np.zeros(n, dtype=np.int64)
     cycles = np.zeros(n, dtype=np.int64)
     rams = np.zeros((n, RAM_BYTES), dtype=np.uint8)
     stack_max = np.zeros(n, dtype=np.int64)
     instructions = np.zeros(n, dtype=np.int64)
+    pcs = np.zeros(n, dtype=np.int64)
+    sps = np.zeros(n, dtype=np.int64)
     prog = template.copy()
     ram = np.zeros(RAM_BYTES, dtype=np.uint8)
     io = np.zeros(IO_REGS, dtype=np.uint8)
@@ -839,4 +842,6 @@ def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stac
         rams[i, :] = ram
         stack_max[i] = regs[R_STACK_MAX]
         instructions[i] = regs[R_INSTRUCTIONS]
-    return statuses, cycles, rams, stack_max, instructions
+        pcs[i] = regs[R_PC]
+        sps[i] = regs[R_SP]
+    return statuses, cycles, rams, stack_max, instructions, pcs, sps

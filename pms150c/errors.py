@@ -56,25 +56,29 @@ class LabelError(Pms150cError, KeyError):
 
 
 class SimulationError(Pms150cError):
-    """A program did something the simulator refuses to continue from."""
+    """A program did something the simulator refuses to continue from.
 
-    def __init__(self, message: str, pc: int, cycles: int):
+    `run` is the row of a `Machine.run_batch` call that failed (None outside a batch)."""
+
+    def __init__(self, message: str, pc: int, cycles: int, run: int | None = None):
         self.pc = pc
         self.cycles = cycles
-        super().__init__(f"{message} at pc=0x{pc:03x}, cycle {cycles}")
+        self.run = run
+        where = "" if run is None else f"batch run {run}: "
+        super().__init__(f"{where}{message} at pc=0x{pc:03x}, cycle {cycles}")
 
 
 class InvalidOpcode(SimulationError):
     """The CPU fetched a word that is not a PMS150C instruction."""
 
-    def __init__(self, word: int, pc: int, cycles: int):
+    def __init__(self, word: int, pc: int, cycles: int, run: int | None = None):
         self.word = word
-        super().__init__(f"invalid opcode 0x{word:04x}", pc, cycles)
+        super().__init__(f"invalid opcode 0x{word:04x}", pc, cycles, run)
 
 
 class StackOverflow(SimulationError):
     """A push or pop would leave the 64 bytes of RAM."""
 
-    def __init__(self, sp: int, pc: int, cycles: int):
+    def __init__(self, sp: int, pc: int, cycles: int, run: int | None = None):
         self.sp = sp
-        super().__init__(f"stack pointer 0x{sp:02x} leaves RAM", pc, cycles)
+        super().__init__(f"stack pointer 0x{sp:02x} leaves RAM", pc, cycles, run)

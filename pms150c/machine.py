@@ -589,13 +589,18 @@ class Machine:
             raise Pms150cError("slot_words must be a 2-D array [runs, words]")
         if slot_address < 0 or slot_address + words.shape[1] > ROM_WORDS:
             raise Pms150cError("the slot does not fit in ROM")
-        status, cycles, ram, stack_max, instructions = core.run_batch(
+        status, cycles, ram, stack_max, instructions, pcs, sps = core.run_batch(
             self._clean, core.PACKED, int(slot_address), words, int(max_cycles), self.stack_checks
         )
-        if (status == ST_INVALID).any() or (status == ST_STACK).any():
-            i = int(np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))[0])
-            error = "an invalid opcode" if status[i] == ST_INVALID else "a stack overflow"
-            raise Pms150cError(f"batch run {i} stopped with {error} after {cycles[i]} cycles")
+        failed = np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))
+        if failed.size:
+            i = int(failed[0])
+            pc, cycle = int(pcs[i]), int(cycles[i])
+            if status[i] == ST_STACK:
+                raise StackOverflow(int(sps[i]), pc, cycle, run=i)
+            in_slot = slot_address <= pc < slot_address + words.shape[1]
+            word = words[i, pc - slot_address] if in_slot else self.rom[pc]
+            raise InvalidOpcode(int(word), pc, cycle, run=i)
         names = np.array(["max_cycles", "stopsys"])[(status == ST_STOPSYS).astype(int)]
         return {
             "status": names,

@@ -7,7 +7,7 @@ import pytest
 
 import pms150c
 from pms150c import assemble, core
-from pms150c.errors import InvalidOpcode, Pms150cError
+from pms150c.errors import InvalidOpcode, Pms150cError, StackOverflow
 from pms150c.image import Image
 from pms150c.isa import BY_OP
 from pms150c.machine import Machine, StopReason
@@ -277,3 +277,23 @@ def test_run_batch_matches_single_runs():
         assert result["instructions"][i] == 2 * n + (n - 1) + 4
         assert result["cycles"][i] == 2 + 2 + 1 + 2 * n + 2 * (n - 1) + 1 + 1
     assert m.cycles == 0  # the Machine itself did not run
+
+
+@pytest.mark.parametrize(
+    ("bad_word", "error"), [(0x0001, InvalidOpcode), (word("CALL", 1), StackOverflow)]
+)
+def test_run_batch_reports_a_failing_run_like_a_single_run_with_its_index(bad_word, error):
+    # slot at word 1; run 1 holds the bad word: an invalid opcode, or `call 1` recursing
+    # until the stack leaves RAM. A single run of the same ROM raises the same error.
+    image = assemble("\tnop\n\tnop\n\tstopsys\n")
+    rows = np.array([[word("NOP")], [bad_word], [word("NOP")]])
+    with pytest.raises(error) as batch:
+        Machine(image).run_batch(1, rows, max_cycles=10_000)
+    with pytest.raises(error) as single:
+        Machine(Image(np.where(np.arange(1024) == 1, bad_word, image.words))).run(10_000)
+    got, want = batch.value, single.value
+    assert got.run == 1 and want.run is None
+    assert (got.pc, got.cycles) == (want.pc, want.cycles)
+    assert getattr(got, "word", None) == getattr(want, "word", None)
+    assert getattr(got, "sp", None) == getattr(want, "sp", None)
+    assert str(got) == f"batch run 1: {want}"
