@@ -9,6 +9,7 @@ from __future__ import annotations
 from .errors import (
     AddressError,
     AssemblerError,
+    AssemblerWarning,
     DataError,
     HexError,
     ImageError,
@@ -47,6 +48,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AddressError",
     "AssemblerError",
+    "AssemblerWarning",
     "DataError",
     "HexError",
     "Image",

@@ -41,6 +41,13 @@ def register_asm(subparsers) -> None:
         type=Path,
         help="extra directory searched by .include",
     )
+    p.add_argument(
+        "--no-strict",
+        dest="strict",
+        action="store_false",
+        help="cut operands that do not fit to their field as sdaspdk13 does, with a warning "
+        "(default: an error)",
+    )
     p.set_defaults(func=_asm)
 
 
@@ -57,9 +64,15 @@ def register_disasm(subparsers) -> None:
 
 
 def _asm(args) -> int:
+    import warnings
+
     from .toolchain.assembler import assemble_file
 
-    image = assemble_file(args.source, include_dirs=args.include)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = assemble_file(args.source, include_dirs=args.include, strict=args.strict)
+    for warning in caught:
+        print(warning.message, file=sys.stderr)
     output = args.output or args.source.with_suffix(".ihx")
     _write(output, image.to_ihx())
     if args.listing:

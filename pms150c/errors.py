@@ -27,6 +27,24 @@ class AssemblerError(Pms150cError):
         super().__init__(f"{filename}:{line}:{column}: error: {reason}{quoted}")
 
 
+class AssemblerWarning(UserWarning):
+    """Source that sdaspdk13 accepts silently and that `assemble(..., strict=False)`
+    accepts with this warning (an operand cut to its field, as sdaspdk13 cuts it):
+    `file:line:col: warning: reason`. Not an error: issued with `warnings.warn`."""
+
+    def __init__(self, reason: str, filename: str, line: int, column: int, text: str = ""):
+        self.reason = reason
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.text = text
+        shown = text.strip()
+        if len(shown) > 72:
+            shown = shown[:69] + "..."
+        quoted = f" in '{shown}'" if shown else ""
+        super().__init__(f"{filename}:{line}:{column}: warning: {reason}{quoted}")
+
+
 class HexError(Pms150cError):
     """Malformed or out-of-range Intel HEX input."""
 

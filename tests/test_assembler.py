@@ -1,9 +1,11 @@
 """The assembler: syntax, directives, layout, and every error located to file:line:col."""
 
+import warnings
+
 import numpy as np
 import pytest
 
-from pms150c import AssemblerError, assemble, assemble_file
+from pms150c import AssemblerError, AssemblerWarning, assemble, assemble_file
 
 
 def words(source, **options):
@@ -36,7 +38,8 @@ ERRORS = {
     "undefined_label": ("\tnop\n\tgoto nowhere", 2, 7, "undefined symbol 'nowhere'"),
     "undefined_library_call": ("\tcall __mulint", 1, 7, "undefined symbol '__mulint'"),
     "duplicate_label": ("x:\tnop\n  x:\tnop", 2, 3, "duplicate symbol 'x'"),
-    "duplicate_constant": ("n = 1\nn = 2", 2, 1, "duplicate symbol 'n'"),
+    "label_named_like_a_constant": ("n = 1\nn:\tnop", 2, 1, "duplicate symbol 'n'"),
+    "constant_named_like_a_label": ("n:\tnop\nn = 2", 2, 1, "duplicate symbol 'n'"),
     "duplicate_local_label": ("1$:\tnop\n00001$:\tnop", 2, 1, "duplicate symbol '00001$'"),
     "local_label_out_of_scope": ("1$:\tnop\nx:\tgoto 1$", 2, 9, "undefined symbol '1$'"),
     "past_rom": ("\t.area C (ABS)\n\t.org 0x7fe\n\tnop\n\tnop", 4, 2, "past the end of ROM"),
@@ -44,7 +47,17 @@ ERRORS = {
     "overlap_rel_and_abs": ("\t.area H (ABS)\n\tnop\n\t.area CODE\n\tnop", 4, 2, "overlaps"),
     "misaligned_by_db": ("\t.db 1\n\tnop", 2, 2, "odd byte address"),
     "org_in_relocatable_area": ("\t.org 0", 1, 2, ".org in relocatable area"),
-    "unsupported_directive": ("\t.macro x", 1, 2, "unsupported directive '.macro'"),
+    "unsupported_directive": ("\t.radix 10", 1, 2, "unsupported directive '.radix'"),
+    "macro_without_endm": ("\t.macro x\n\tnop", 1, 1, "'.macro' without '.endm'"),
+    "else_without_if": ("\tnop\n\t.else", 2, 2, "'.else' without '.if'"),
+    "location_set_to_a_number": ("\t. = 4", 1, 6, "use '. = . + n'"),
+    "narg_outside_a_macro": ("\t.narg n", 1, 2, ".narg outside a macro"),
+    "too_many_macro_arguments": ("\t.macro m a\n\t.endm\n\tm 1, 2", 3, 4, "takes 1 arguments"),
+    "immediate_too_wide": ("\tand a, #((8000000))", 1, 9, "immediate 0x7a1200 out of range"),
+    "bit_operation_address": ("\tset0 0x1f, #3", 1, 7, "bit operation 0x1f out of range"),
+    "if_without_endif": ("\tnop\n\t.if 1\n\tnop", 2, 2, "'.if' without '.endif'"),
+    "endm_without_macro": ("\t.endm", 1, 2, "'.endm' without '.macro'"),
+    "runaway_macro": ("\t.macro m\n\tm\n\t.endm\n\tm", 4, 1, "nested deeper than 64"),
     "missing_paren": ("\tmov a, #(1+2", 1, 14, "missing ')'"),
     "junk_after_operand": ("\tmov a, #1 2", 1, 12, "unexpected '2'"),
     "malformed_number": ("\tmov a, #0x", 1, 10, "malformed number"),
@@ -250,3 +263,106 @@ def test_source_map_and_unwritten_words():
     image = assemble("\t.area V (ABS)\n\t.org 4\n\tnop\n\tret\n", "demo.asm")
     assert image.source[3].filename == "demo.asm" and image.source[3].line == 4
     assert image.written.sum() == 2 and np.all(image.words[:2] == 0x1FFF)
+
+
+# -- what SDCC output and free-pdk sources contain --------------------------------------
+
+
+def test_goto_hash_label_is_goto_label_as_in_sdcc_jump_tables():
+    source = "start:\tgoto #start\n\tgoto #3\n\tcall #(start + 2)\n"
+    assert words(source) == [0x1800, 0x1803, 0x1C02]
+
+
+def test_location_counter_moves_with_dot_equals_dot_plus_n():
+    image = assemble("\tnop\nlab:\t. = . + 4\n\tnop\n\t. = lab + 8\n\tnop\n")
+    assert list(np.flatnonzero(image.written)) == [0, 3, 5]
+
+
+def test_a_constant_may_be_reassigned_and_each_use_sees_the_value_before_it():
+    source = "x = 1\n\tmov a, #x\nx = x + 1\n\tmov a, #x\n\tmov a, #y\ny = 7\ny = 9\n"
+    assert words(source) == [0x1701, 0x1702, 0x1709]  # a use before any: the last value
+
+
+def test_dot_in_a_constant_is_where_the_assignment_stands():
+    source = "\tnop\nhere == .\n\tnop\n\tgoto here\nsame == .\nsame == .\n"
+    image = assemble(source)
+    assert words(source)[2] == 0x1801
+    assert image.symbols["here"] == 2 and image.symbols["same"] == 6
+
+
+def test_macro_arguments_and_generated_local_labels():
+    source = (
+        "\t.macro delay n, reg, ?loop\n"
+        "\tmov a, #n\n\tmov reg, a\nloop:\tdzsn reg\n\tgoto loop\n\t.endm\n"
+        "\tdelay 10, 0x20\n\tdelay 20, 0x21\n"
+    )
+    assert words(source) == [0x170A, 0x05E0, 0x08E0, 0x1802, 0x1714, 0x05E1, 0x08E1, 0x1806]
+
+
+def test_macro_narg_mexit_and_conditionals():
+    source = (
+        "\t.macro count a1, a2\n\t.narg n\n\tmov a, #n\n"
+        "\t.ifeq n\n\t.mexit\n\t.endif\n\tret #a1\n\t.endm\n"
+        "\tcount\n\tcount 5\n\tcount 7, 8\n"
+    )
+    assert words(source) == [0x1700, 0x1701, 0x0105, 0x1702, 0x0107]
+
+
+def test_a_caret_delimited_argument_keeps_its_commas():
+    source = "\t.macro data v\n\t.db v\n\t.endm\n\tdata ^/0x34, 0x12/\n"
+    assert words(source) == [0x1234]
+
+
+def test_macro_concatenation_and_arguments_in_strings():
+    source = '\t.macro name x\nxx = 3\n\tmov a, #x\'x\n\t.ascii "x"\n\t.endm\n\tname x\n'
+    image = assemble(source)
+    assert [int(w) for w in image.words[:2]] == [0x1703, 0x0078]
+
+
+def test_rept_irp_and_irpc_expand_at_once():
+    source = "\t.rept 2\n\tnop\n\t.endm\n\t.irp r, 1, 2\n\tret #r\n\t.endm\n"
+    source += "\t.irpc c, 34\n\tret #c\n\t.endm\n"
+    assert words(source) == [0, 0, 0x0101, 0x0102, 0x0103, 0x0104]
+
+
+def test_a_false_branch_is_skipped_unread():
+    source = "\t.if 0\n\tgarbage @@@\n\t.if 1\n\tmore\n\t.endif\n\t.else\n\tnop\n\t.endif\n"
+    assert words(source) == [0x0000]
+
+
+# -- strict (the default) and strict=False ------------------------------------------------
+
+CUT = {  # source line: (word sdaspdk13 writes, part of the warning)
+    "and a, #((8000000))": (0x1400, "immediate 0x7a1200 out of range"),
+    "and a, #((8000000)>>8)": (0x1412, "kept 0x12"),
+    "set0 0x1f, #3": (0x036F, "RAM address for a bit operation 0x1f out of range 0..0xf"),
+    "idxm a, 0x40": (0x00E1, "kept 0x0"),
+    "mov.io a, 0x25": (0x00A5, "IO address 0x25 out of range"),
+    "stt16 0x20": (0x00E0, "which is 'idxm 0x00, a'"),
+    "goto 0x400": (0x1C00, "which is 'call 0x000'"),
+    "set1.io 0x10, #9": (0x0F30, "bit number 0x9 out of range"),
+}
+
+
+@pytest.mark.parametrize("line", CUT)
+def test_strict_refuses_what_sdaspdk13_cuts(line):
+    with pytest.raises(AssemblerError, match="out of range"):
+        assemble(f"\t{line}\n")
+
+
+@pytest.mark.parametrize("line", CUT)
+def test_strict_false_writes_sdaspdk13s_word_with_a_located_warning(line):
+    word, reason = CUT[line]
+    with pytest.warns(AssemblerWarning) as caught:
+        image = assemble(f"\t{line}\n", "cal.asm", strict=False)
+    assert int(image.words[0]) == word
+    (warning,) = caught
+    assert reason in str(warning.message)
+    assert str(warning.message).startswith("cal.asm:1:")
+    assert ": warning: " in str(warning.message)
+
+
+def test_strict_false_is_silent_on_what_fits():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert words("\tmov a, #0xff\n\tset0 0x0f, #7\n", strict=False) == [0x17FF, 0x03EF]

@@ -48,6 +48,16 @@ def test_asm_error_is_one_line_with_location(tmp_path, capsys):
     assert not (tmp_path / "bad.ihx").exists()
 
 
+def test_asm_no_strict_cuts_like_sdaspdk13_and_warns_on_stderr(tmp_path, capsys):
+    (tmp_path / "cal.asm").write_text("\tand a, #((8000000)>>8)\n\tnop\n")
+    assert main(["asm", str(tmp_path / "cal.asm")]) == 1
+    assert "error: immediate 0x7a12 out of range" in capsys.readouterr().err
+    assert main(["asm", str(tmp_path / "cal.asm"), "--no-strict"]) == 0
+    err = capsys.readouterr().err
+    assert "cal.asm:1:9: warning: immediate 0x7a12 out of range 0..0xff: kept 0x12" in err
+    assert int(Image.from_ihx(tmp_path / "cal.ihx").words[0]) == 0x1412
+
+
 @pytest.mark.parametrize("command", ["asm", "disasm"])
 def test_missing_input_is_one_line(tmp_path, capsys, command):
     assert main([command, str(tmp_path / "none")]) == 1

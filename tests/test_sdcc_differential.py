@@ -283,6 +283,87 @@ Y = 3
         mov     a, #<5*2
         mov     a, #<Y*2
 """,
+    "macros_conditionals_and_the_location_counter": """
+	.area CODE
+	.macro	delay n, reg, ?loop
+	mov	a, #n
+	mov	reg, a
+loop:	dzsn	reg
+	goto	loop
+	.endm
+	.macro	count a1, a2, a3
+	.narg	nn
+	mov	a, #nn
+	.if	nn - 2
+	mov	a, #0x55	; not two
+	.mexit
+	.endif
+	mov	a, #0x22
+	.endm
+	.macro	join x
+xj = x'x
+	mov	a, #xj
+	.db	x'x, 1
+	.even
+	.endm
+	.macro	twice op, arg
+	op	arg
+	op	arg
+	.endm
+start:	delay	10, 0x20
+	delay	20, 0x21
+	count
+	count	1
+	count	1, 2
+	count	^/1, 2/, 3
+aa = 3
+	join	a
+	twice	inc, 0x10
+	twice	nop
+	goto	#start
+	goto	#3
+	call	#(start + 2)
+	. = . + 4
+	nop
+x = 1
+	mov	a, #x
+x = x + 1
+	mov	a, #x
+	mov	a, #y
+y = 7
+y = 9
+here = .
+	goto	here
+	.rept	3
+	inc	0x11
+	.endm
+	.irp	r, 0x12, 0x13
+	clear	r
+	.endm
+	.ifne	x - 2
+	nop
+	.else
+	stopsys
+	.endif
+	.irpc	ch, 12
+	mov	a, #ch
+	.endm
+	.macro	lenof t
+	.nchr	len, ^/t/
+	mov	a, #len
+	.endm
+	lenof	^/hello/
+	.mdelete lenof
+lenof:	nop
+	.if	0
+	garbage here @@@
+	.if 1
+	more garbage
+	.endif
+	.else
+	engint
+	.endif
+""",
 }
 
 
@@ -290,6 +371,48 @@ Y = 3
 def test_real_program_matches_sdaspdk13(tmp_path, name):
     source = PROGRAMS[name]
     assert_same_words(sdcc_image(tmp_path, source), assemble(source))
+
+
+# -- strict=False: operands cut to sdaspdk13's bits -------------------------------------
+
+
+def cut_operand_lines() -> list[str]:
+    """Every PMS150C form with each operand in turn beyond its field (too wide, negative,
+    odd where it must be even), the others 0."""
+    lines = []
+    for instr in isa.INSTRUCTIONS:
+        if not instr.pms150c:
+            continue
+        fields = instr.fields
+        for n, kind in enumerate(fields):
+            edge = kind.max_value
+            values = {edge + 1, 1 << kind.width, 0x55 << kind.width | 3, 0xFFF, -1, -5, edge + 3}
+            if kind.name == "K":
+                values = {v & 0x7FF for v in values}  # sdldpdk reports targets past 11 bits
+            for value in sorted(values):
+                if kind.prefix == "#" and kind.width == 8 and -0x80 <= value < 0:
+                    continue  # a negative byte fits (it wraps)
+                if kind.check(value) is None:
+                    continue
+                it = iter([value if i == n else 0 for i in range(len(fields))])
+                ops = [
+                    o if isa.KINDS[o].literal else isa.KINDS[o].prefix + str(next(it))
+                    for o in instr.operands
+                ]
+                lines.append(f"{instr.mnemonic} {', '.join(ops)}")
+    return lines
+
+
+def test_strict_false_cuts_every_operand_to_sdaspdk13s_word(tmp_path):
+    from pms150c import AssemblerWarning
+
+    lines = cut_operand_lines()
+    assert len(lines) > 300
+    source = "\t.area CODE (ABS)\n\t.org 0\n" + "".join(f"\t{t}\n" for t in lines)
+    with pytest.warns(AssemblerWarning) as caught:
+        ours = assemble(source, "cut.asm", strict=False)
+    assert len(caught) == len(lines)  # one warning per cut operand, none for the rest
+    assert_same_words(sdcc_image(tmp_path, source), ours, lines)
 
 
 def test_interrupt_handler_words_match_the_reference_listing():

@@ -14,6 +14,7 @@ from a base given with ``bases=``; SDCC's own link bases when the source says
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +23,18 @@ import numpy as np
 
 from .. import isa
 from ..device import BLANK_WORD, IO_FLAG, IO_NAMES, IO_SP, ROM_WORDS
-from ..errors import AssemblerError
+from ..errors import AssemblerError, AssemblerWarning
 from ..image import Image, SourceLine
 from .expr import Expr, Parser, Value
 from .lexer import Location, Token, tokenize
+from .macros import (
+    FIRST_LOCAL,
+    Macro,
+    parse_parameters,
+    split_arguments,
+    statement_head,
+    substitute,
+)
 
 ROM_BYTES = 2 * ROM_WORDS
 
@@ -37,6 +46,36 @@ IO_KEYWORDS = {"f": IO_FLAG, "sp": IO_SP}
 BIT_KEYWORDS = {name.lower(): bit for name, bit in isa.FLAG_BITS.items()}
 
 _IGNORED_DIRECTIVES = set(".globl .module .optsdcc .title .sbttl .page .list .nlist".split())
+_RECORDING = (".macro", ".rept", ".irp", ".irpc")
+# the conditionals sdaspdk13 4.2.0 knows (it has no .ifdef, .ifb, .iif, .ifidn)
+_CONDITIONALS = set(".if .ifeq .ifne .ifgt .ifge .iflt .ifle .else .endif".split())
+_COMPARISONS = {
+    ".if": lambda v: v != 0,
+    ".ifne": lambda v: v != 0,
+    ".ifeq": lambda v: v == 0,
+    ".ifgt": lambda v: v > 0,
+    ".ifge": lambda v: v >= 0,
+    ".iflt": lambda v: v < 0,
+    ".ifle": lambda v: v <= 0,
+}
+MAX_MACRO_DEPTH = 64
+
+# The bits of an operand value that sdaspdk13 and sdldpdk keep when the value does not fit
+# its field (measured on SDCC 4.2.0, tests/test_sdcc_differential.py): the field's own bits,
+# except where they reach into the opcode and change the instruction (stt16/ldt16 0x20 is
+# an idxm, ceqsn a, 0x40 a cneqsn, goto 0x400 a call).
+SDAS_KEEPS = {
+    ("STT16", "MW"): 0x3E,
+    ("LDT16", "MW"): 0x3E,
+    ("CEQSN_A_M", "M"): 0xFF,
+    ("GOTO", "K"): 0x7FF,
+    ("CALL", "K"): 0x7FF,
+}
+
+
+def sdas_keeps(instr: isa.Instr, kind: isa.OperandKind) -> int:
+    """The mask sdaspdk13 applies to an operand value of `kind` in `instr`."""
+    return SDAS_KEEPS.get((instr.op, kind.name), kind.bits >> kind.shift)
 
 
 @dataclass(frozen=True)
@@ -82,6 +121,9 @@ class Symbol:
     scope: int = 0
     value: Value | None = None
     busy: bool = False
+    bindings: dict | None = None  # constants its expression names, as defined at that point
+    dot_area: Area | None = None  # where `.` was when the constant was defined
+    dot: int = 0
 
     @property
     def address(self) -> int:
@@ -112,13 +154,48 @@ class Item:
     operands: list[Operand] = field(default_factory=list)
     exprs: list[Expr] = field(default_factory=list)
     data: bytes = b""
+    bindings: dict | None = None
+
+
+@dataclass
+class Expansion:
+    """A macro (or .rept/.irp block) being expanded: what `.narg` and `.mexit` act on."""
+
+    macro: Macro
+    arguments: int
+    conditions: int  # depth of the .if stack when the expansion began
+    exited: bool = False
+
+
+@dataclass
+class Condition:
+    """One open `.if`: whether its enclosing lines are assembled, whether a branch was
+    taken, whether this branch is assembled, whether `.else` was seen."""
+
+    outer: bool
+    taken: bool
+    active: bool
+    where: Location
+    column: int
+    has_else: bool = False
 
 
 class Assembler:
     def __init__(
-        self, include_dirs: Iterable[str | os.PathLike] = (), bases=None, predefine_io: bool = False
+        self,
+        include_dirs: Iterable[str | os.PathLike] = (),
+        bases=None,
+        predefine_io: bool = False,
+        strict: bool = True,
     ):
         self.include_dirs = [Path(d) for d in include_dirs]
+        self.strict = bool(strict)
+        self.warnings: list[AssemblerWarning] = []
+        self.macros: dict[str, Macro] = {}
+        self.recording: Macro | None = None
+        self.expansions: list[Expansion] = []
+        self.conditions: list[Condition] = []
+        self.next_local = FIRST_LOCAL
         self.user_bases = dict(bases) if bases is not None else None
         self.sdcc = False
         self.areas: dict[str, Area] = {}
@@ -137,7 +214,167 @@ class Assembler:
     def feed(self, source: str, filename: str, directory: Path | None) -> None:
         for number, text in enumerate(source.splitlines(), 1):
             where = Location(filename, number, text)
-            self._statement(tokenize(text, where), where, directory)
+            self._line(text, where, directory)
+
+    def _line(self, text: str, where: Location, directory: Path | None) -> None:
+        """One source line: recorded into a macro body, skipped by a false `.if`, expanded
+        as a macro call, or assembled."""
+        if self.recording is not None:
+            self._record(text)
+            return
+        labels, word, after = statement_head(text)
+        lowered = word.lower()
+        if lowered in _CONDITIONALS:
+            self._conditional(lowered, text, after, where, after - len(word) + 1)
+            return
+        if self.conditions and not self.conditions[-1].active:
+            return
+        if word in self.macros or lowered in _RECORDING:
+            if labels.strip():
+                self._statement(tokenize(labels, where), where, directory)
+            if lowered in _RECORDING:
+                self._begin_recording(lowered, text[after:], where, after - len(word) + 1)
+            else:
+                rest = text[after:]
+                column = after + 1 + len(rest) - len(rest.lstrip())
+                self._call_macro(self.macros[word], rest, where, column, directory)
+            return
+        self._statement(tokenize(text, where), where, directory)
+
+    def finish(self) -> None:
+        """Refuse a source that ends inside a macro definition or an `.if`."""
+        if self.recording is not None:
+            m = self.recording
+            raise m.where.error(f"'{m.kind}' without '.endm'")
+        if self.conditions:
+            top = self.conditions[-1]
+            raise top.where.error("'.if' without '.endif'", top.column)
+
+    # -- macros -------------------------------------------------------------------------
+    def _begin_recording(self, kind: str, rest: str, where: Location, column: int) -> None:
+        if kind == ".macro":
+            name, *params = rest.strip().split(None, 1)
+            if not name or not name[0].isalpha() and name[0] not in "_.$":
+                raise where.error(".macro expects a name", column)
+            parameters = parse_parameters(params[0] if params else "", where, column)
+            self.recording = Macro(kind, name, parameters, where)
+        elif kind == ".rept":
+            parser = Parser(tokenize(rest, where), 0, where)
+            count = self._pass1_value(parser.expression(), where, 0, 0xFFFF)
+            self._expect_end(parser)
+            self.recording = Macro(kind, ".rept", [], where, count=count)
+        else:  # .irp sym, values... / .irpc sym, characters
+            arguments = split_arguments(rest, where, column)
+            if not arguments or not arguments[0]:
+                raise where.error(f"{kind} expects 'symbol, ...'", column)
+            symbol = arguments[0]
+            parse_parameters(symbol, where, column)
+            values = arguments[1:]
+            if kind == ".irpc":
+                values = list(",".join(values))
+            self.recording = Macro(kind, kind, [symbol], where, values=values)
+
+    def _record(self, text: str) -> None:
+        macro = self.recording
+        word = statement_head(text)[1].lower()
+        if word in _RECORDING:
+            macro.depth += 1
+        elif word == ".endm":
+            macro.depth -= 1
+            if macro.depth == 0:
+                self.recording = None
+                self._recorded(macro)
+                return
+        macro.body.append(text)
+
+    def _recorded(self, macro: Macro) -> None:
+        where = macro.where
+        directory = Path(where.filename).parent if Path(where.filename).is_file() else None
+        if macro.kind == ".macro":
+            self.macros[macro.name] = macro
+        elif macro.kind == ".rept":
+            self._expand(macro, [{}] * macro.count, 0, where, directory)
+        else:
+            runs = [{macro.parameters[0]: value} for value in macro.values]
+            self._expand(macro, runs, len(macro.values), where, directory)
+
+    def _call_macro(
+        self, macro: Macro, rest: str, where: Location, column: int, directory: Path | None
+    ) -> None:
+        arguments = split_arguments(rest, where, column)
+        if len(arguments) > len(macro.parameters):
+            raise where.error(
+                f"macro '{macro.name}' takes {len(macro.parameters)} arguments, "
+                f"not {len(arguments)}",
+                column,
+            )
+        values = {}
+        for n, parameter in enumerate(macro.parameters):
+            given = arguments[n] if n < len(arguments) else ""
+            if parameter.startswith("?"):
+                parameter = parameter[1:]
+                if not given:
+                    given = f"{self.next_local}$"
+                    self.next_local += 1
+            values[parameter] = given
+        self._expand(macro, [values], len(arguments), where, directory)
+
+    def _expand(
+        self, macro: Macro, runs: list[dict], arguments: int, where: Location, directory
+    ) -> None:
+        """Feed the body once per entry of `runs` (parameter values), at `where`'s line."""
+        if len(self.expansions) >= MAX_MACRO_DEPTH:
+            raise where.error(
+                f"macros nested deeper than {MAX_MACRO_DEPTH} (does '{macro.name}' call "
+                "itself without end?)"
+            )
+        frame = Expansion(macro, arguments, len(self.conditions))
+        self.expansions.append(frame)
+        try:
+            for values in runs:
+                for body in macro.body:
+                    text = substitute(body, values)
+                    self._line(text, Location(where.filename, where.line, text), directory)
+                    if frame.exited:
+                        break
+                if frame.exited:
+                    break
+        finally:
+            self.expansions.pop()
+        if frame.exited:
+            del self.conditions[frame.conditions :]
+        elif len(self.conditions) > frame.conditions:
+            raise where.error(f"'.if' without '.endif' in '{macro.name}'")
+        if self.recording is not None and self.recording.where.line == where.line:
+            raise where.error(f"'{self.recording.kind}' without '.endm' in '{macro.name}'")
+
+    def _conditional(self, word: str, text: str, after: int, where: Location, column: int) -> None:
+        """`.if` and its relatives, `.else`, `.endif`: kept on a stack, so that the lines
+        of a false branch are skipped without being read."""
+        outer = not self.conditions or self.conditions[-1].active
+        if word == ".endif":
+            if not self.conditions:
+                raise where.error("'.endif' without '.if'", column)
+            self.conditions.pop()
+            return
+        if word == ".else":
+            if not self.conditions:
+                raise where.error("'.else' without '.if'", column)
+            top = self.conditions[-1]
+            if top.has_else:
+                raise where.error("second '.else' for one '.if'", column)
+            top.has_else = True
+            top.active = top.outer and not top.taken
+            return
+        value = False
+        if outer:  # a false branch's .if is not read: its expression may name anything
+            tokens = tokenize(text, where)
+            pos = next(i for i, t in enumerate(tokens) if t.text.lower() == word) + 1
+            parser = Parser(tokens, pos, where)
+            number = self._pass1_value(parser.expression(), where, -(2**63), 2**63)
+            self._expect_end(parser)
+            value = _COMPARISONS[word](number)
+        self.conditions.append(Condition(outer, value, outer and value, where, column))
 
     def _statement(self, tokens: list[Token], where: Location, directory: Path | None) -> None:
         i = 0
@@ -154,7 +391,10 @@ class Assembler:
         nxt = tokens[i + 1]
         if tok.kind == "name" and nxt.kind == "op" and nxt.text in ("=", "==", "=:"):
             parser = Parser(tokens, i + 2, where)
-            self._define_constant(tok, parser.expression(), where)
+            if tok.text == ".":
+                self._set_location(parser.expression(), where)
+            else:
+                self._define_constant(tok, parser.expression(), where)
             self._expect_end(parser)
             return
         if tok.kind != "name":
@@ -177,8 +417,58 @@ class Assembler:
         self.symbols[tok.text] = sym
 
     def _define_constant(self, tok: Token, expr: Expr, where: Location) -> None:
-        self._check_new(self.symbols.get(tok.text), tok, where)
-        self.symbols[tok.text] = Symbol(tok.text, where, tok.column, expr=expr, scope=self.scope)
+        """A direct assignment. As in sdaspdk13 a constant may be assigned again: each use
+        sees the value assigned last before it (a use before any assignment, the last one);
+        `.` in the expression is the location counter at the assignment."""
+        old = self.symbols.get(tok.text)
+        if old is None or old.expr is None or old.where.filename == "<io>":
+            self._check_new(old, tok, where)
+        self.symbols[tok.text] = Symbol(
+            tok.text,
+            where,
+            tok.column,
+            expr=expr,
+            scope=self.scope,
+            bindings=self._bind([expr]),
+            dot_area=self.area,
+            dot=self.area.loc,
+        )
+
+    def _bind(self, exprs: list[Expr]) -> dict[str, Symbol] | None:
+        """The constants the expressions name, as they are defined now (a later assignment
+        of the same name must not change them)."""
+        bound = {}
+        for expr in exprs:
+            for tok in expr.symbols():
+                sym = self.symbols.get(tok.text) if tok.kind == "name" else None
+                if sym is not None and sym.expr is not None:
+                    bound[tok.text] = sym
+        return bound or None
+
+    def _set_location(self, expr: Expr, where: Location) -> None:
+        """`. = . + n` (or `. = label + n`, a label of this area): move the location
+        counter. A plain number is refused as sdaspdk13 refuses it."""
+
+        def resolve(tok: Token) -> Value:
+            if tok.text == ".":
+                return Value(self.area.loc, 1)
+            sym = self._lookup(tok, self.scope)
+            if sym is not None and sym.expr is not None:
+                return Value(self._pass1_value(sym.expr, sym.where, -(2**63), 2**63))
+            if sym is not None and sym.area is self.area:
+                return Value(sym.offset, 1)
+            raise where.error(
+                f"'{tok.text}' must be a label of this area or a constant defined before this line",
+                tok.column,
+            )
+
+        value = expr.evaluate(resolve, where)
+        if value.rel != 1:
+            raise where.error("use '. = . + n', not '. = n' (as sdaspdk13 says)", expr.column)
+        if not 0 <= value.value <= 0xFFFFFF:
+            raise where.error(f"location 0x{value.value:x} out of range", expr.column)
+        self.area.loc = value.value
+        self.area.size = max(self.area.size, self.area.loc)
 
     @staticmethod
     def _check_new(old: Symbol | None, tok: Token, where: Location) -> None:
@@ -245,6 +535,38 @@ class Assembler:
             self._define_constant(target, parser.expression(), where)
         elif name == ".include":
             self._include(parser, where, directory)
+        elif name == ".narg":
+            if not self.expansions or self.expansions[-1].macro.kind != ".macro":
+                raise where.error(".narg outside a macro", tok.column)
+            target = parser.token
+            if target.kind != "name":
+                raise where.error(".narg expects a symbol", target.column)
+            parser.pos += 1
+            count = self.expansions[-1].arguments
+            number = Expr(("num", Token("number", str(count), target.column, count)), 1)
+            self._define_constant(target, number, where)
+        elif name == ".nchr":
+            target = parser.token
+            if target.kind != "name" or tokens[parser.pos + 1].text != ",":
+                raise where.error(".nchr expects 'symbol, text'", target.column)
+            comma = tokens[parser.pos + 1].column
+            text = split_arguments(where.text[comma:], where, comma + 1)
+            count = len(",".join(text))
+            number = Expr(("num", Token("number", str(count), target.column, count)), 1)
+            self._define_constant(target, number, where)
+            return
+        elif name == ".mdelete":
+            while parser.token.kind == "name":
+                self.macros.pop(parser.token.text, None)
+                parser.pos += 1
+                if parser.token.text == ",":
+                    parser.pos += 1
+        elif name == ".mexit":
+            if not self.expansions:
+                raise where.error(".mexit outside a macro", tok.column)
+            self.expansions[-1].exited = True
+        elif name == ".endm":
+            raise where.error("'.endm' without '.macro'", tok.column)
         else:
             raise where.error(f"unsupported directive '{tok.text}'", tok.column)
         self._expect_end(parser)
@@ -323,6 +645,8 @@ class Assembler:
     def _emit(self, kind: str, size: int, where: Location, column: int, **contents) -> None:
         """Keep an item of `size` bytes at the location counter for pass 2, and step past it."""
         item = Item(kind, self.area, self.area.loc, size, where, column, self.scope, **contents)
+        exprs = list(item.exprs) + [o.expr for o in item.operands if o.expr is not None]
+        item.bindings = self._bind(exprs)
         self.items.append(item)
         self._advance(size)
 
@@ -490,13 +814,19 @@ class Assembler:
                 out += bytes((value & 0xFF, value >> 8))
             else:
                 if not -0x80 <= value <= 0xFF:
-                    raise item.where.error(f"byte 0x{value:x} out of range", expr.column)
+                    self._lenient(
+                        item,
+                        expr.column,
+                        f"byte 0x{value:x} out of range",
+                        f"kept 0x{value & 0xFF:02x} (the low byte), as sdaspdk13 does",
+                    )
                 out.append(value & 0xFF)
         return bytes(out)
 
     def _encode(self, item: Item, address: int) -> int:
         form = item.form
         values = []
+        cut: list[tuple[int, str, isa.OperandKind]] = []  # operands cut to sdaspdk13's bits
         kinds = [isa.KINDS[o] for o in form.operands]
         for kind, operand in zip(kinds, item.operands, strict=True):
             if kind.literal:
@@ -513,9 +843,11 @@ class Assembler:
                     # sdaspdk13 reads the target in bytes (number literals doubled, labels
                     # as they are) and the linker halves it into a word address.
                     if value & 1:
-                        raise item.where.error(
-                            f"jump target is the odd byte address 0x{value:x}, not a word",
+                        self._lenient(
+                            item,
                             operand.column,
+                            f"jump target is the odd byte address 0x{value:x}, not a word",
+                            f"kept word 0x{value >> 1:x} (the linker drops bit 0)",
                         )
                     value >>= 1
                 if kind.prefix == "#" and kind.width == 8 and -0x80 <= value < 0:
@@ -525,26 +857,56 @@ class Assembler:
                 low = "-0x80" if kind.prefix == "#" and kind.width == 8 else "0"
                 problem = f"{kind.description} {value} out of range {low}..0x{kind.max_value:x}"
             if problem:
-                raise item.where.error(problem, operand.column)
+                if self.strict:
+                    raise item.where.error(problem, operand.column)
+                value &= sdas_keeps(form.instr, kind)
+                cut.append((operand.column, problem, kind))
             values.append(value)
-        return form.instr.encode(*values)
+        word = form.instr.encode(*values)
+        for column, problem, kind in cut:
+            became = isa.lookup(word)
+            if became is form.instr:
+                kept = f"kept 0x{kind.extract(word):x}, as sdaspdk13 does"
+            elif became is None:
+                kept = f"sdaspdk13 writes 0x{word:04x}, which is not a PMS150C instruction"
+            else:
+                from .disassembler import disassemble_word
+
+                kept = f"sdaspdk13 writes 0x{word:04x}, which is '{disassemble_word(word)}'"
+            self._lenient(item, column, problem, kept)
+        return word
+
+    def _lenient(self, item: Item, column: int, problem: str, kept: str) -> None:
+        """An operand sdaspdk13 cuts silently: an error when strict, else a warning saying
+        what was kept."""
+        if self.strict:
+            raise item.where.error(problem, column)
+        where = item.where
+        self.warnings.append(
+            AssemblerWarning(f"{problem}: {kept}", where.filename, where.line, column, where.text)
+        )
 
     def _value(self, expr: Expr, item: Item, address: int, scale: int = 1) -> Value:
         def resolve(tok: Token) -> Value:
             if tok.text == ".":
                 return Value(address, 1)
-            return self._resolve(tok, item.scope, item.where)
+            return self._resolve(tok, item.scope, item.where, item.bindings)
 
         return expr.evaluate(resolve, item.where, scale)
 
-    def _lookup(self, tok: Token, scope: int) -> Symbol | None:
-        """The symbol `tok` names: a local label of `scope`, or a global name."""
+    def _lookup(self, tok: Token, scope: int, bindings: dict | None = None) -> Symbol | None:
+        """The symbol `tok` names: a local label of `scope`, the constant `bindings` fixed
+        for the name, or the global name as last defined."""
         if tok.kind == "local":
             return self.locals.get((scope, _local_key(tok.text)))
+        if bindings and tok.text in bindings:
+            return bindings[tok.text]
         return self.symbols.get(tok.text)
 
-    def _resolve(self, tok: Token, scope: int, where: Location) -> Value:
-        sym = self._lookup(tok, scope)
+    def _resolve(
+        self, tok: Token, scope: int, where: Location, bindings: dict | None = None
+    ) -> Value:
+        sym = self._lookup(tok, scope, bindings)
         if sym is None:
             linker = self._linker_symbol(tok.text)
             if linker is not None:
@@ -579,7 +941,7 @@ class Assembler:
                         stack.append(dep)
                 else:  # every dependency has its value: no recursion below
                     top.value = top.expr.evaluate(
-                        lambda tok, top=top: self._resolve(tok, top.scope, top.where), top.where
+                        lambda tok, top=top: self._resolve_in(top, tok), top.where
                     )
                     top.busy = False
                     stack.pop()
@@ -588,11 +950,17 @@ class Assembler:
                 pending.busy = False
         return sym.value
 
+    def _resolve_in(self, sym: Symbol, tok: Token) -> Value:
+        """A name in constant `sym`'s expression; `.` is where the constant was defined."""
+        if tok.text == "." and sym.dot_area is not None:
+            return Value(sym.dot_area.base + sym.dot, 1)
+        return self._resolve(tok, sym.scope, sym.where, sym.bindings)
+
     def _constant_dependencies(self, sym: Symbol) -> list[Symbol]:
         """The constants without a value yet that `sym`'s expression names."""
         found = []
         for tok in sym.expr.symbols():
-            dep = self._lookup(tok, sym.scope)
+            dep = self._lookup(tok, sym.scope, sym.bindings)
             if dep is not None and dep.expr is not None and dep.value is None:
                 found.append(dep)
         return found
@@ -654,11 +1022,19 @@ def _fits(template: str, operand: Operand) -> bool:
         return operand.keyword in table
     if kind.prefix == "#":
         return operand.shape == "#"
+    if kind.name == "K":  # sdaspdk13 reads `goto #label` (SDCC's jump tables) as `goto label`
+        return operand.shape in ("expr", "#")
     return operand.shape == "expr"
 
 
 def assemble(
-    source: str, filename: str = "<asm>", include_dirs=(), *, bases=None, predefine_io: bool = False
+    source: str,
+    filename: str = "<asm>",
+    include_dirs=(),
+    *,
+    bases=None,
+    predefine_io: bool = False,
+    strict: bool = True,
 ) -> Image:
     """Assemble sdaspdk13 source text into an absolute `Image`.
 
@@ -667,14 +1043,23 @@ def assemble(
     names to byte addresses like sdldpdk's ``-b NAME=addr``; by default areas start at 0,
     or at SDCC's bases for ``.optsdcc`` output. ``predefine_io`` defines the datasheet IO
     register names (``pa``, ``t16m``...) as symbols.
+
+    ``strict`` (the default) refuses an operand that does not fit its field, which
+    sdaspdk13 silently cuts to the field's bits (`and a, #((8000000))` keeps 0x00,
+    `set0 0x1f, #3` writes `set0 0x0f, #3`). With ``strict=False`` the words are exactly
+    sdaspdk13's and each cut is an `AssemblerWarning` (via `warnings.warn`).
     """
-    asm = Assembler(include_dirs, bases, predefine_io)
+    asm = Assembler(include_dirs, bases, predefine_io, strict)
     path = Path(filename)
     directory = path.parent if path.is_file() else None
     if directory is not None:
         asm.include_stack.append(path.resolve())
     asm.feed(source, filename, directory)
-    return asm.link()
+    asm.finish()
+    image = asm.link()
+    for warning in asm.warnings:
+        warnings.warn(warning, stacklevel=2)
+    return image
 
 
 def assemble_file(path, include_dirs=(), **options) -> Image:

@@ -1,1 +1,1 @@
-	.macro foo
+	.radix 10
