@@ -10,7 +10,7 @@ const char message[] = MESSAGE;
 volatile unsigned char crc;
 volatile unsigned char length;
 
-unsigned char __sdcc_external_startup(void)
+unsigned char _sdcc_external_startup(void)
 {
     clkmd = 0xF4; /* ILRC system clock, watchdog off */
     return 0;

@@ -12,7 +12,7 @@ __sfr __at(0x03) clkmd;
 volatile unsigned int x = X, y = Y;
 volatile unsigned int product, quotient, remainder;
 
-unsigned char __sdcc_external_startup(void)
+unsigned char _sdcc_external_startup(void)
 {
     clkmd = 0xF4; /* ILRC system clock, watchdog off */
     return 0;

@@ -9,7 +9,7 @@ unsigned char values[] = {VALUES};
 #define COUNT (sizeof(values) / sizeof(values[0]))
 volatile unsigned char done;
 
-unsigned char __sdcc_external_startup(void)
+unsigned char _sdcc_external_startup(void)
 {
     clkmd = 0xF4;
     return 0;

@@ -20,7 +20,7 @@ void timer_isr(void) __interrupt(0)
     }
 }
 
-unsigned char __sdcc_external_startup(void)
+unsigned char _sdcc_external_startup(void)
 {
     clkmd = 0xF4; /* ILRC system clock, watchdog off */
     return 0;
