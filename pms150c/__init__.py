@@ -19,8 +19,10 @@ from .errors import (
     Pms150cError,
     SimulationError,
     StackOverflow,
+    SymbolFileError,
 )
 from .image import Image
+from .symbols import SymbolTable
 from .toolchain.assembler import assemble, assemble_file
 from .toolchain.disassembler import disassemble, disassemble_listing
 
@@ -62,6 +64,8 @@ __all__ = [
     "StackOverflow",
     "StopKind",
     "StopReason",
+    "SymbolFileError",
+    "SymbolTable",
     "__version__",
     "assemble",
     "assemble_file",

@@ -49,6 +49,10 @@ class HexError(Pms150cError):
     """Malformed or out-of-range Intel HEX input."""
 
 
+class SymbolFileError(Pms150cError):
+    """A symbol file (SDCC's .map, .rst, .cdb, ...) that was asked for and cannot be read."""
+
+
 class DataError(Pms150cError):
     """A corrupt, truncated or missing data file (IDX images, model files)."""
 

@@ -2,7 +2,8 @@
 
 Owner: the toolchain. `Image(words)` wraps any array of up to 1024 words; the assembler
 adds symbols, code labels and a source map; Intel HEX goes in and out in sdldpdk's layout
-(word w at byte address 2w, low byte first).
+(word w at byte address 2w, low byte first). An .ihx read from a file brings the symbols
+SDCC wrote beside it (pms150c/sdcc.py), so an SDCC build has names and C lines too.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ class Image:
     ``symbols`` maps a name to its value as the assembler defines it (labels are *byte*
     addresses, twice the word address, as in sdaspdk13; constants their value).
     ``labels`` maps the labels that sit in ROM to their *word* address. ``source`` maps a
-    word address to the `SourceLine` it came from. ``written`` marks the words a program
-    defined.
+    word address to the `SourceLine` it came from (for an SDCC build its C line when
+    known, else its assembly line). ``written`` marks the words a program defined.
+    ``symbol_table`` is the `pms150c.symbols.SymbolTable` behind all of these (variables,
+    functions, both line maps) when the image has one; it is not compared by ``==``.
     """
 
     words: np.ndarray
@@ -40,8 +43,11 @@ class Image:
     source: dict[int, SourceLine] = field(default_factory=dict)
     written: np.ndarray | None = None
     labels: dict[str, int] = field(default_factory=dict)
+    symbol_table: object = None
 
-    def __init__(self, words=(), symbols=None, source=None, written=None, labels=None):
+    def __init__(
+        self, words=(), symbols=None, source=None, written=None, labels=None, symbol_table=None
+    ):
         data = _integer_words(words)
         if data.size > ROM_WORDS:
             raise ImageError(f"image has {data.size} words, the PMS150C has {ROM_WORDS}")
@@ -58,6 +64,7 @@ class Image:
         self.symbols = dict(symbols or {})
         self.source = dict(source or {})
         self.labels = dict(labels or {})
+        self.symbol_table = symbol_table
 
     def __eq__(self, other) -> bool:
         """Same words, same written mask, same symbols, labels and source map (the
@@ -77,13 +84,18 @@ class Image:
         return int(self.written.sum())
 
     @classmethod
-    def from_ihx(cls, text_or_path) -> Image:
+    def from_ihx(cls, text_or_path, symbols=None) -> Image:
         """Read Intel HEX text, or a file when given a `Path` or a one-line string that is
         not a record (a file name).
 
         Raises `HexError` (with the record's line number, and the file's name when read
         from a file) on a bad checksum, a record type other than 00/01, a record that does
         not hold whole words, an address beyond the ROM or a word wider than 13 bits.
+
+        ``symbols``: None (the default) reads the symbol files SDCC wrote beside a file
+        (.map, .noi, .cdb, .rst/.lst, .sym of the same stem; none is fine); a path names
+        them elsewhere (any of those files or their stem; then they must exist); a
+        `SymbolTable` is used as it is; False reads none.
         """
         from .toolchain.ihex import parse_ihx
 
@@ -104,7 +116,35 @@ class Image:
             if path is None:
                 raise
             raise HexError(f"{path}: {exc}") from None  # name the file, as the assembler does
-        return cls(words, written=written)
+        image = cls(words, written=written)
+        if symbols is False or (symbols is None and path is None):
+            return image
+        from .sdcc import load_sdcc_symbols
+        from .symbols import SymbolTable
+
+        if isinstance(symbols, SymbolTable):
+            table = symbols
+        elif symbols is None:
+            table = load_sdcc_symbols(path, image.written)
+        else:
+            table = load_sdcc_symbols(symbols, image.written, required=True)
+        image.attach_symbols(table)
+        return image
+
+    def attach_symbols(self, table) -> None:
+        """Take names and line maps from a `SymbolTable`: ``labels`` from its code labels,
+        ``symbols`` from labels (byte addresses, as sdaspdk13 counts), variables and
+        constants, ``source`` from its C lines, or its assembly lines where a word has no
+        C line."""
+        self.symbol_table = table
+        self.labels = dict(table.code)
+        values = {name: 2 * word for name, word in table.code.items()}
+        values.update({name: v.address for name, v in table.variables.items()})
+        values.update(table.constants)
+        self.symbols = values
+        source = dict(table.asm_lines)
+        source.update(table.lines)
+        self.source = source
 
     def to_ihx(self) -> str:
         """Intel HEX of the written words (runs of 32 data bytes per record, as sdldpdk)."""

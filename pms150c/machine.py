@@ -164,14 +164,15 @@ class Breakpoints(MutableSet):
         self._pcs: set[int] = set()
 
     def _resolve(self, where: int | str) -> int:
-        if isinstance(where, str):
-            image = self._machine.image
-            labels = getattr(image, "labels", {}) or {}
-            if where in labels:
-                return int(labels[where]) & (ROM_WORDS - 1)
-            if where in image.symbols:
-                return (int(image.symbols[where]) // 2) & (ROM_WORDS - 1)
-            raise LabelError(f"no label {where!r} in the image")
+        if isinstance(where, str):  # a label, a C function (main or _main), main.c:17
+            table = self._machine.symbols
+            try:
+                return table.code_address(where) & (ROM_WORDS - 1)
+            except LabelError:
+                symbols = self._machine.image.symbols
+                if where not in symbols or where in table.variables:
+                    raise
+                return (int(symbols[where]) // 2) & (ROM_WORDS - 1)
         if not 0 <= int(where) < ROM_WORDS:  # masking would stop somewhere else silently
             raise LabelError(f"breakpoint {int(where):#x} is outside ROM (0..0x{ROM_WORDS - 1:x})")
         return int(where)
@@ -236,8 +237,67 @@ class Machine:
         return cls(assemble_file(path), **options)
 
     @classmethod
-    def from_ihx(cls, path: str | Path, **options) -> Machine:
-        return cls(Image.from_ihx(Path(path)), **options)
+    def from_ihx(cls, path: str | Path, *, symbols=None, **options) -> Machine:
+        """Load an Intel HEX file with the symbols SDCC wrote beside it (``symbols=None``),
+        from elsewhere (a path), or none (``symbols=False``); see `Image.from_ihx`."""
+        return cls(Image.from_ihx(Path(path), symbols=symbols), **options)
+
+    # -- names -------------------------------------------------------------------------------
+
+    @property
+    def symbols(self):
+        """The image's `SymbolTable` (pms150c/symbols.py): labels, C functions, variables
+        with their sizes, C and assembly lines. An image without one gets its labels."""
+        table = getattr(self.image, "symbol_table", None)
+        if table is None:
+            from .symbols import SymbolTable
+
+            table = self.image.symbol_table = SymbolTable.from_image(self.image)
+        return table
+
+    def ram_of(self, name: str) -> int:
+        """The RAM address of variable `name` (``_counter``, ``counter``, ``main.i``)."""
+        variable = self.symbols.variable(name)
+        if variable.space != "ram":
+            raise AddressError(f"{name!r} is IO register 0x{variable.address:02x}, not RAM")
+        return variable.address
+
+    def read_var(self, name: str, size: int | None = None, *, signed: bool | None = None) -> int:
+        """The value of variable `name`: `size` bytes little-endian (default: its size from
+        the build, else 1), signed as its C type says unless `signed` is given."""
+        variable = self.symbols.variable(name)
+        size = self._var_size(variable, size)
+        if variable.space == "io":
+            raw = bytes(self.io_peek(variable.address + i) for i in range(size))
+        else:
+            raw = bytes(self._ram[variable.address : variable.address + size])
+        signed = variable.signed if signed is None else signed
+        return int.from_bytes(raw, "little", signed=signed)
+
+    def write_var(self, name: str, value: int, size: int | None = None) -> None:
+        """Store `value` in variable `name` (little-endian; negative values in two's
+        complement). A value that does not fit the variable is an `AddressError`."""
+        variable = self.symbols.variable(name)
+        size = self._var_size(variable, size)
+        value = int(value)
+        if not -(1 << (8 * size - 1)) <= value < 1 << (8 * size):
+            raise AddressError(f"{value} does not fit the {size} bytes of {name!r}")
+        raw = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        if variable.space == "io":
+            for i, byte in enumerate(raw):
+                self.io_poke(variable.address + i, byte)
+        else:
+            self._ram[variable.address : variable.address + size] = np.frombuffer(raw, np.uint8)
+
+    def _var_size(self, variable, size: int | None) -> int:
+        size = int(size) if size is not None else (variable.size or 1)
+        limit = IO_REGS if variable.space == "io" else RAM_BYTES
+        if size <= 0 or variable.address + size > limit:
+            raise AddressError(
+                f"{variable.name!r}: {size} bytes at 0x{variable.address:02x} leave "
+                f"{'IO' if variable.space == 'io' else 'RAM'}"
+            )
+        return size
 
     # -- reset -------------------------------------------------------------------------------
 
@@ -473,7 +533,9 @@ class Machine:
         value: int | None = None,
     ) -> None:
         """Stop right after an instruction reads/writes RAM `address` (IO with ``io=True``
-        or an IO name); with `value`, only when the byte then holds that value."""
+        or an IO name); with `value`, only when the byte then holds that value. A variable
+        name (``"_counter"``, ``"counter"``) watches all its bytes, and `value` is then the
+        whole variable's value after the access (little-endian, as SDCC stores it)."""
         from .debug.conditions import add_watch
 
         add_watch(self, address, read=read, write=write, io=io, value=value)
@@ -483,10 +545,27 @@ class Machine:
 
         remove_watch(self, address, io=io)
 
-    def break_when(self, predicate) -> None:
+    def break_when(self, predicate):
         """Stop after the first instruction after which ``predicate(machine)`` is true
-        (checked after every instruction: the slow path)."""
+        (checked after every instruction: the slow path). Returns `predicate`, the handle
+        `remove_break_when` takes."""
         self._conditions.append(predicate)
+        return predicate
+
+    def remove_break_when(self, predicate=None) -> None:
+        """Forget a `break_when` predicate (every one with no argument); runs go back to
+        the fast path when none is left. A predicate that was not added is a
+        `ConditionError` (pms150c/debug/conditions.py)."""
+        if predicate is None:
+            self._conditions.clear()
+            return
+        for n, known in enumerate(self._conditions):
+            if known is predicate:
+                del self._conditions[n]
+                return
+        from .debug.conditions import ConditionError
+
+        raise ConditionError(f"{predicate!r} is not a break_when condition of this machine")
 
     def _debug_hooks(self):
         if self.trace_buffer is None and self.profile_counts is None and not self.watch_mask.any():

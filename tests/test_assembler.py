@@ -325,6 +325,14 @@ def test_rept_irp_and_irpc_expand_at_once():
     assert words(source) == [0, 0, 0x0101, 0x0102, 0x0103, 0x0104]
 
 
+def test_each_section_of_an_overlay_area_starts_at_its_offset_0():
+    source = "\t.area O (OVR)\na1:\t.ds 2\na2:\t.ds 1\n\t.area O (OVR)\nb1:\t.ds 4\n"
+    source += "\t.area CODE\n\tmov a, #a2\n\tmov a, #b1\n\t.area O\nc1:\t.ds 1\n"
+    image = assemble(source)
+    assert (image.symbols["a2"], image.symbols["b1"], image.symbols["c1"]) == (2, 0, 0)
+    assert [int(w) for w in image.words[2:4]] == [0x1702, 0x1700]  # CODE after O's 4 bytes
+
+
 def test_a_false_branch_is_skipped_unread():
     source = "\t.if 0\n\tgarbage @@@\n\t.if 1\n\tmore\n\t.endif\n\t.else\n\tnop\n\t.endif\n"
     assert words(source) == [0x0000]

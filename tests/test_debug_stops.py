@@ -115,7 +115,7 @@ def test_unwatch_lets_the_run_finish(machine):
         (-1, False, "RAM address -0x1 is outside 0..0x3f"),
         (0x20, True, "IO address 0x20 is outside 0..0x1f"),
         (-2, True, "IO address -0x2 is outside 0..0x1f"),
-        ("nosuchreg", False, "no IO register named 'nosuchreg'"),
+        ("nosuchreg", False, "no IO register or variable named 'nosuchreg'"),
     ],
 )
 def test_bad_watch_addresses_are_the_machines_address_errors(machine, address, io, message):
@@ -146,6 +146,19 @@ def test_break_when_predicate_stops_after_the_instruction_that_made_it_true(mach
     assert reason == StopReason.CONDITION
     assert reason.condition is stored
     assert (reason.pc, reason.cycles) == (3, 3)
+
+
+def test_break_when_can_be_removed_one_or_all(machine):
+    from pms150c.debug.conditions import ConditionError
+
+    never = machine.break_when(lambda m: False)
+    stored = machine.break_when(lambda m: m.ram[0x22] == 1)
+    machine.remove_break_when(stored)
+    with pytest.raises(ConditionError, match="not a break_when condition"):
+        machine.remove_break_when(stored)
+    assert machine._conditions == [never]
+    machine.remove_break_when()
+    assert machine.run(100) == StopReason.STOPSYS  # the fast path again: nothing to ask
 
 
 def test_break_when_respects_breakpoints_and_the_cycle_limit(machine):

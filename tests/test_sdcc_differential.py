@@ -9,6 +9,7 @@ words are written, with `pms150c.assemble`.
 import random
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -454,6 +455,43 @@ def test_sdcc_compiled_c_program_matches_the_full_sdcc_build(tmp_path):
     assert ours.used_words > 40
     assert_same_words(theirs, ours)
     assert ours.symbols["_main"] == 2 * ours.labels["_main"]
+
+
+def sdcc_library_source(name: str):
+    """A routine of SDCC's pdk13 library as the installed sdcc ships its source (the
+    `datadir` of `sdcc --print-search-dirs`), or None."""
+    done = subprocess.run(["sdcc", "--print-search-dirs"], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    dirs = lines[lines.index("datadir:") + 1 : lines.index("includedir:")]
+    for base in dirs:
+        path = Path(base) / "sdcc" / "lib" / "src" / "pdk13" / f"{name}.s"
+        if path.is_file():
+            return path
+    return None
+
+
+FIRMWARE = ["blink", "uart_hello", "button", "switch", "spi_master", "checksum"]
+
+
+@pytest.mark.parametrize("flags", [(), ("--debug",)])
+@pytest.mark.parametrize("name", FIRMWARE)
+def test_sdcc_firmware_assembles_to_the_words_of_the_sdcc_build(sdcc_build, name, flags):
+    """tests/firmware/*.c as `sdcc -mpdk13` compiles them (switch jump tables, pointers
+    through __gptrget, 16- and 32-bit arithmetic, interrupt routines; with --debug, the
+    C$ records assigned twice): our assembler on SDCC's .asm, with the library routines
+    it calls appended as sdldpdk appends them, gives the words of SDCC's .ihx."""
+    ihx = sdcc_build(name, flags=flags)
+    source = ihx.with_suffix(".asm").read_text()
+    theirs = Image.from_ihx(ihx, symbols=False)
+    for routine in ("__gptrget",):
+        if f"call\t{routine}" in source:
+            library = sdcc_library_source(routine)
+            if library is None:
+                pytest.skip(f"the source of SDCC's {routine} is not installed")
+            source += library.read_text()
+    ours = assemble(source, str(ihx.with_suffix(".asm")))
+    assert ours.used_words > 40
+    assert_same_words(theirs, ours)
 
 
 def test_sdcc_ihx_round_trips_through_our_image(tmp_path):

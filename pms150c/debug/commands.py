@@ -46,7 +46,7 @@ def load_machine(path: Path, include_dirs=()):
     if suffix in (".asm", ".s"):
         return Machine(assemble_file(path, include_dirs=list(include_dirs)))
     if suffix in (".ihx", ".hex"):
-        return Machine(Image.from_ihx(path))
+        return Machine(Image.from_ihx(path))  # with the symbols SDCC wrote beside it
     raise DebugCliError(f"{path}: expected an .asm source or an .ihx/.hex image")
 
 
@@ -347,6 +347,11 @@ def register_profile(subparsers) -> None:
     p.add_argument(
         "--listing", action="store_true", help="print the annotated listing instead of tables"
     )
+    p.add_argument(
+        "--asm",
+        action="store_true",
+        help="hot spots per line of the compiler's .asm, not per C line (SDCC builds)",
+    )
     p.add_argument("-o", "--output", type=Path, help="write the report to this file")
     p.set_defaults(func=_profile)
 
@@ -357,7 +362,7 @@ def _profile(args) -> int:
     machine.enable_profile()
     reason = machine.run(args.max_cycles)
     profile = machine.profile()
-    text = profile.annotated_listing() if args.listing else profile.report(args.top)
+    text = profile.annotated_listing() if args.listing else profile.report(args.top, asm=args.asm)
     if args.output:
         _write_text(args.output, text)
     else:

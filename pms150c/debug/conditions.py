@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..device import IO_FLAG, IO_SP, RAM_BYTES
-from ..errors import Pms150cError
+from ..device import IO_FLAG, IO_NAMES, IO_SP, RAM_BYTES
+from ..errors import AddressError, Pms150cError
 from ..state import ST_STOPSYS, ST_WATCHPOINT, WATCH_READ, WATCH_WRITE
 
 IO_SLOT = RAM_BYTES  # the core's watch mask: RAM byte n at slot n, IO register n at IO_SLOT + n
@@ -25,6 +25,10 @@ class WatchError(Pms150cError, ValueError):
     A bad address is the Machine's `AddressError`, as for `watch_ram`/`watch_io`."""
 
 
+class ConditionError(Pms150cError, ValueError):
+    """`remove_break_when` given a predicate the machine does not have."""
+
+
 def watch_slot(address: int | str, io: bool) -> int:
     """Index into the core's watch mask (names accepted for IO); the Machine's own check."""
     from ..machine import Machine
@@ -32,27 +36,57 @@ def watch_slot(address: int | str, io: bool) -> int:
     return Machine._watch_slot(address, io)
 
 
+def watch_slots(machine, address: int | str, io: bool) -> tuple[list[int], int]:
+    """The watch-mask slots of `address` and its size in bytes: one slot for an address or
+    an IO name, every byte of a named variable (``_counter``, ``counter``, ``main.i``;
+    with `io`, a named constant is an IO address, as SDCC's ``_pa = 0x10`` without .cdb)."""
+    if isinstance(address, str) and address.lower() not in IO_NAMES:
+        table = machine.symbols
+        if io and table._name(table.constants, address) is not None:
+            return [watch_slot(table.constants[table._name(table.constants, address)], True)], 1
+        if (
+            table._name(table.variables, address) is None
+            and table._name(table.constants, address) is None
+            and table._name(table.code, address) is None
+        ):
+            raise AddressError(f"no IO register or variable named {address!r}")
+        variable = table.variable(address)
+        size = variable.size or 1
+        start = watch_slot(variable.address, variable.space == "io")
+        watch_slot(variable.address + size - 1, variable.space == "io")  # all bytes exist
+        return list(range(start, start + size)), size
+    return [watch_slot(address, io or isinstance(address, str))], 1
+
+
 def add_watch(
     machine, address: int | str, *, read: bool, write: bool, io: bool, value: int | None
 ) -> int:
-    """Set the core's watch bits for `address` and remember the value condition."""
-    slot = watch_slot(address, io or isinstance(address, str))
-    if value is not None and not 0 <= int(value) <= 0xFF:
-        raise WatchError(f"watch value {value!r} is not a byte")
+    """Set the core's watch bits for `address` (every byte of a named variable) and
+    remember the value condition (on the whole variable); returns the first slot."""
+    slots, size = watch_slots(machine, address, io)
+    if value is not None:
+        v = int(value)
+        if size == 1 and not 0 <= v <= 0xFF:
+            raise WatchError(f"watch value {value!r} is not a byte")
+        if size > 1 and not -(1 << (8 * size - 1)) <= v < 1 << (8 * size):
+            raise WatchError(f"watch value {value!r} does not fit {size} bytes")
     if not (read or write):
         raise WatchError("a watchpoint needs read=True, write=True or both")
-    machine.watch_mask[slot] = (WATCH_READ if read else 0) | (WATCH_WRITE if write else 0)
-    if value is None:
-        machine._watch_values.pop(slot, None)
-    else:
-        machine._watch_values[slot] = int(value)
-    return slot
+    for slot in slots:
+        machine.watch_mask[slot] = (WATCH_READ if read else 0) | (WATCH_WRITE if write else 0)
+        if value is None:
+            machine._watch_values.pop(slot, None)
+        elif size == 1:
+            machine._watch_values[slot] = int(value)
+        else:  # the whole variable, whichever byte the access touched
+            machine._watch_values[slot] = (slots[0], size, int(value) % (1 << (8 * size)))
+    return slots[0]
 
 
 def remove_watch(machine, address: int | str, *, io: bool = False) -> None:
-    slot = watch_slot(address, io or isinstance(address, str))
-    machine.watch_mask[slot] = 0
-    machine._watch_values.pop(slot, None)
+    for slot in watch_slots(machine, address, io)[0]:
+        machine.watch_mask[slot] = 0
+        machine._watch_values.pop(slot, None)
 
 
 def _byte_at(machine, slot: int) -> int:
@@ -67,6 +101,10 @@ def _byte_at(machine, slot: int) -> int:
 def _wanted(machine, reason) -> bool:
     """Whether a watchpoint stop satisfies the watched byte's value condition."""
     value = machine._watch_values.get(reason.address)
+    if isinstance(value, tuple):  # a multi-byte variable: (first slot, size, value)
+        start, size, whole = value
+        raw = bytes(_byte_at(machine, start + i) for i in range(size))
+        return int.from_bytes(raw, "little") == whole
     return value is None or _byte_at(machine, reason.address) == value
 
 

@@ -3,9 +3,11 @@
 The core counts executions and cycles per pc (``Machine.profile_counts``); here they are
 summed per source line (words the assembler did not map to a line count as their own
 disassembly) and per label, a label standing for everything from it up to the next one,
-which is what a function is in hand-written assembly. Interrupt entries and `stopexe`
-sleep belong to no instruction; they are one explicit row, so the rows always add up to
-the cycles that passed since `enable_profile`.
+which is what a function is in hand-written assembly and in SDCC output (C functions are
+labels there; SDCC's local labels, ``00101$``, are not). For an SDCC build the source
+lines are C lines, and `by_line(asm=True)` sums per line of the compiler's .asm instead.
+Interrupt entries and `stopexe` sleep belong to no instruction; they are one explicit row,
+so the rows always add up to the cycles that passed since `enable_profile`.
 """
 
 from __future__ import annotations
@@ -66,9 +68,12 @@ class Profile:
         """The nearest label at or before `pc`."""
         return label_before(self.image, pc) or NO_LABEL
 
-    def _words(self):
+    def _words(self, asm: bool = False):
         """(pc, filename, line, text) of every executed pc, in address order."""
         source = getattr(self.image, "source", {}) or {}
+        table = getattr(self.image, "symbol_table", None)
+        if asm and table is not None and table.asm_lines:
+            source = table.asm_lines
         for pc in np.flatnonzero(self.executions):
             pc = int(pc)
             src = source.get(pc)
@@ -78,10 +83,11 @@ class Profile:
             else:
                 yield pc, src.filename, src.line, src.text.strip()
 
-    def by_line(self) -> list[LineCost]:
-        """One row per executed source line, in file and line order."""
+    def by_line(self, asm: bool = False) -> list[LineCost]:
+        """One row per executed source line, in file and line order (with `asm`, lines of
+        the assembly source where the image knows them apart from its C lines)."""
         rows: dict[tuple[str, int], list] = {}
-        for pc, filename, line, text in self._words():
+        for pc, filename, line, text in self._words(asm):
             row = rows.setdefault((filename, line), [text, self.function_of(pc), 0, 0])
             row[2] += int(self.executions[pc])
             row[3] += int(self.cycles[pc])
@@ -126,7 +132,7 @@ class Profile:
         out.append(f"{'':>9} {self.total_cycles:>10} {'':>6}  total")
         return "\n".join(out) + "\n"
 
-    def hot_spots(self, limit: int = 15):
+    def hot_spots(self, limit: int = 15, asm: bool = False):
         """A rich Table of the most expensive source lines."""
         from rich.table import Table
 
@@ -141,7 +147,7 @@ class Profile:
             ("source", "left"),
         ):
             table.add_column(name, justify=justify)
-        rows = sorted(self.by_line(), key=lambda r: -r.cycles)[:limit]
+        rows = sorted(self.by_line(asm), key=lambda r: -r.cycles)[:limit]
         for r in rows:
             table.add_row(
                 str(r.cycles),
@@ -166,12 +172,12 @@ class Profile:
             table.add_row(name, str(cyc), f"{100 * cyc / total:.2f}")
         return table
 
-    def report(self, limit: int = 15, width: int = 110) -> str:
+    def report(self, limit: int = 15, width: int = 110, asm: bool = False) -> str:
         """Hot spots and the per-label table as plain text."""
         from rich.console import Console
 
         buffer = io.StringIO()
         console = Console(file=buffer, width=width, color_system=None)
-        console.print(self.hot_spots(limit))
+        console.print(self.hot_spots(limit, asm))
         console.print(self.label_table())
         return buffer.getvalue()

@@ -25,6 +25,7 @@ from .. import isa
 from ..device import BLANK_WORD, IO_FLAG, IO_NAMES, IO_SP, ROM_WORDS
 from ..errors import AssemblerError, AssemblerWarning
 from ..image import Image, SourceLine
+from ..symbols import SymbolTable, Variable
 from .expr import Expr, Parser, Value
 from .lexer import Location, Token, tokenize
 from .macros import (
@@ -108,6 +109,7 @@ class Area:
     loc: int = 0  # location counter: byte offset in the area (absolute areas: byte address)
     size: int = 0  # bytes, for relocatable areas
     base: int = 0
+    overlay: bool = False  # OVR: every `.area` of it starts again at offset 0
 
 
 @dataclass
@@ -591,6 +593,9 @@ class Assembler:
             if flag not in ("ABS", "REL", "CON", "OVR", "DATA", "CODE", "PAG", "NOPAG"):
                 raise where.error(f"unknown area flag '{flag}'", tok.column)
         self.area = self._area(tok.text, "ABS" in flags, where, tok.column)
+        self.area.overlay = self.area.overlay or "OVR" in flags
+        if self.area.overlay:  # as sdaspdk13: SDCC puts each function's temporaries there
+            self.area.loc = 0
 
     def _include(self, parser: Parser, where: Location, directory: Path | None) -> None:
         tok = parser.token
@@ -750,12 +755,15 @@ class Assembler:
                 raise item.where.error(
                     f"word 0x{words[word]:04x} at 0x{word:03x} is wider than 13 bits", item.column
                 )
+        labels = self._rom_labels()
+        values = self._symbol_values()
         return Image(
             words,
-            symbols=self._symbol_values(),
+            symbols=values,
             source=source,
             written=written,
-            labels=self._rom_labels(),
+            labels=labels,
+            symbol_table=self._symbol_table(labels, values, source),
         )
 
     def _layout(self) -> None:
@@ -981,6 +989,31 @@ class Assembler:
             for name, sym in self.symbols.items()
             if sym.area is not None and id(sym.area) in rom_areas and not sym.address & 1
         }
+
+    def _symbol_table(self, labels: dict, values: dict, source: dict) -> SymbolTable:
+        """Labels, RAM variables (labels of areas that hold no ROM contents; a variable
+        reaches to the next label of its area, or the area's end), IO registers (constants
+        assigned in an RSEG area, as SDCC declares `__sfr`) and the other constants."""
+        rom_areas = {id(item.area) for item in self.items}
+        table = SymbolTable(code=dict(labels), asm_lines=dict(source))
+        data = sorted(
+            (sym.address, name, sym.area)
+            for name, sym in self.symbols.items()
+            if sym.area is not None and id(sym.area) not in rom_areas
+        )
+        for n, (address, name, area) in enumerate(data):
+            later = [a for a, _, other in data[n + 1 :] if other is area and a > address]
+            end = later[0] if later else area.base + area.size
+            size = end - address if end > address else None
+            table.variables[name] = Variable(name, address, size)
+        for name, sym in self.symbols.items():
+            if sym.expr is None or sym.where.filename == "<io>" or "$" in name:
+                continue
+            if sym.dot_area is not None and sym.dot_area.name.upper().startswith("RSEG"):
+                table.variables[name] = Variable(name, values[name], 1, space="io")
+            else:
+                table.constants[name] = values[name]
+        return table
 
     def _symbol_values(self) -> dict[str, int]:
         values: dict[str, int] = {}

@@ -1,0 +1,64 @@
+/* "Hello\n" at 115200 baud (8N1) on PA7, bit-banged from the Timer2 interrupt.
+   Timer2 counts the 8 MHz system clock in period mode with TM2B = 68: an interrupt every
+   69 cycles, one bit time (8 MHz / 69 = 115942 baud, 0.6 % fast). The ISR first writes
+   the level it prepared at the previous interrupt, then prepares the next one: a 0 start
+   bit, 8 data bits LSB first, a 1 stop bit. main sleeps in stopexe while a byte goes out,
+   so every interrupt wakes the same sleeping CPU and every edge falls the same number of
+   cycles after its interrupt: 69 cycles apart. */
+#include "pms150c.h"
+
+#define TX 0x80 /* PA7 */
+#define BIT_CYCLES 69
+
+volatile unsigned char tx_pa = TX; /* the level to write at the next interrupt */
+volatile unsigned char tx_byte;    /* data bits still to prepare, LSB first */
+volatile unsigned char tx_bits;    /* levels still to prepare: 10 per byte */
+volatile unsigned char sent;
+
+const char message[] = "Hello\n";
+
+STARTUP(CLKMD_IHRC_DIV2)
+
+void uart_isr(void) __interrupt(0)
+{
+    pa = tx_pa;
+    intrq = 0;
+    if (tx_bits) {
+        tx_bits--;
+        if (tx_bits == 9) {
+            tx_pa = 0; /* start bit */
+        } else if (tx_bits == 0) {
+            tx_pa = TX; /* stop bit */
+        } else {
+            tx_pa = (tx_byte & 1) ? TX : 0;
+            tx_byte >>= 1;
+        }
+    }
+}
+
+static void uart_putc(char c)
+{
+    tx_byte = c;
+    tx_bits = 10;
+    while (tx_bits) /* the stop bit is prepared last ... */
+        __asm__("stopexe\n nop");
+    __asm__("stopexe\n nop"); /* ... and written at the next interrupt */
+}
+
+void main(void)
+{
+    pa = TX; /* idle high */
+    pac = TX;
+    tm2b = BIT_CYCLES - 1;
+    tm2s = 0;    /* prescaler /1, scaler /1 */
+    tm2c = 0x10; /* source CLK, period mode, no output pin */
+    inten = INT_TM2;
+    intrq = 0;
+    __asm__("engint");
+    for (const char *p = message; *p; p++) {
+        uart_putc(*p);
+        sent++;
+    }
+    __asm__("disgint");
+    __asm__("stopsys");
+}
