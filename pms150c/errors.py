@@ -6,13 +6,76 @@ non-zero, so a new error only needs a subclass here to be reported cleanly.
 
 from __future__ import annotations
 
+import unicodedata
+
+# Characters a message shows as escapes: controls (C0, DEL, C1 such as NEL 0x85), format
+# characters (bidi overrides, zero-width), line and paragraph separators, and surrogates
+# (bytes that were not UTF-8, kept by the surrogateescape decoding).
+_UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+MAX_REASON = 300  # characters of a message's reason; a longer one keeps its two ends
+
+
+def printable(text: str) -> str:
+    """`text` with every control, format or separator character escaped (``\\r``,
+    ``\\x85``, ``\\u2028``; a byte that was not UTF-8 as ``\\xNN``), so it prints as
+    one line that shows what is there. Tabs stay."""
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        if c == "\t" or unicodedata.category(c) not in _UNPRINTABLE:
+            out.append(c)
+        elif 0xDC80 <= ord(c) <= 0xDCFF:  # a raw byte kept by surrogateescape
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        else:
+            out.append(repr(c)[1:-1] if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+    return "".join(out)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, its middle replaced by '...' when too long."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 3
+    return text[: keep - keep // 3] + "..." + text[len(text) - keep // 3 :]
+
+
+def _rebuild(cls, args: tuple, state: dict) -> Pms150cError:
+    """Unpickle an error without calling its __init__ (whose arguments differ per class)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class Pms150cError(Exception):
-    """Base class of every error raised by pms150c on bad input or a failing program."""
+    """Base class of every error raised by pms150c on bad input or a failing program.
+
+    Every subclass pickles (a worker process of `python -m pms150c.run` sends its error to
+    the parent): the message and the attributes travel, the constructor is not called
+    again, so a subclass may take any arguments."""
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class ArgumentError(Pms150cError, TypeError, ValueError):
+    """A function argument of the wrong type (a float, None or bytes where an integer is
+    expected) or out of its range. Also a TypeError and a ValueError, as Python would
+    raise for such an argument."""
+
+
+class FileError(Pms150cError):
+    """A file that cannot be read or written, or an output that would overwrite an input
+    or another output of the same command."""
 
 
 class AssemblerError(Pms150cError):
-    """A located error in assembly source: `file:line:col: error: reason`."""
+    """A located error in assembly source: `file:line:col: error: reason`.
+
+    The message is one line whatever the source holds: control characters in the reason,
+    the file name and the quoted source line are escaped, and both are cut to a readable
+    length."""
 
     def __init__(self, reason: str, filename: str, line: int, column: int, text: str = ""):
         self.reason = reason
@@ -20,11 +83,13 @@ class AssemblerError(Pms150cError):
         self.line = line
         self.column = column
         self.text = text
-        shown = text.strip()
+        shown = printable(text.strip(" \t"))
         if len(shown) > 72:  # a runaway line (10,000 parentheses) stays readable
             shown = shown[:69] + "..."
         quoted = f" in '{shown}'" if shown else ""
-        super().__init__(f"{filename}:{line}:{column}: error: {reason}{quoted}")
+        where = shorten(printable(str(filename)), 160)
+        reason = shorten(printable(reason), MAX_REASON)
+        super().__init__(f"{where}:{line}:{column}: error: {reason}{quoted}")
 
 
 class AssemblerWarning(UserWarning):
