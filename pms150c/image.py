@@ -8,14 +8,15 @@ SDCC wrote beside it (pms150c/sdcc.py), so an SDCC build has names and C lines t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .device import BLANK_WORD, ROM_WORDS
-from .errors import HexError, ImageError
+from .errors import ArgumentError, HexError, ImageError, printable
 from .isa import WORD_MASK
+from .validate import describe
 
 
 @dataclass
@@ -23,6 +24,12 @@ class SourceLine:
     filename: str
     line: int
     text: str = ""
+
+    def shown(self) -> str:
+        """``file:line: text`` for a listing, trace or profile: one printable line (control
+        characters of the source, a CR or NEL in a comment, escaped)."""
+        text = self.text.strip(" \t")
+        return printable(f"{self.filename}:{self.line}: {text}")
 
 
 @dataclass
@@ -97,25 +104,31 @@ class Image:
         them elsewhere (any of those files or their stem; then they must exist); a
         `SymbolTable` is used as it is; False reads none.
         """
-        from .toolchain.ihex import parse_ihx
+        from .files import read_bytes
+        from .toolchain.ihex import MAX_HEX_BYTES, parse_ihx
+        from .validate import path as as_path
 
         text, path = text_or_path, None
-        if isinstance(text_or_path, Path) or (
+        if isinstance(text_or_path, os.PathLike) or (
             isinstance(text_or_path, str)
             and not text_or_path.lstrip().startswith(":")
             and "\n" not in text_or_path
         ):
-            path = text_or_path
-            try:
-                text = Path(path).read_text(encoding="ascii", errors="replace")
-            except OSError as exc:
-                raise HexError(f"cannot read '{path}': {exc.strerror}") from None
+            path = as_path(text_or_path, "the HEX file name", error=HexError)
+            shown = printable(str(path))
+            text = read_bytes(
+                path, MAX_HEX_BYTES, lambda reason: HexError(f"cannot read '{shown}': {reason}")
+            )
+        elif not isinstance(text_or_path, str | bytes | bytearray):
+            raise ArgumentError(
+                f"from_ihx takes HEX text, bytes or a path, not {describe(text_or_path)}"
+            )
         try:
             words, written = parse_ihx(text)
         except HexError as exc:
             if path is None:
                 raise
-            raise HexError(f"{path}: {exc}") from None  # name the file, as the assembler does
+            raise HexError(f"{shown}: {exc}") from None  # name the file, as the assembler does
         image = cls(words, written=written)
         if symbols is False or (symbols is None and path is None):
             return image
@@ -160,30 +173,39 @@ class Image:
         for address, text in listing_rows(self):
             src = self.source.get(address)
             if src is not None:
-                text = f"{text:<44} ; {src.filename}:{src.line}: {src.text.strip()}"
+                text = f"{text:<44} ; {src.shown()}"
             lines.append(text)
         return "\n".join(lines) + "\n"
 
 
 def _integer_words(words) -> np.ndarray:
-    """The words as int64, refusing what would be silently cut: 1.5 is not a word, and a
-    Python int too wide for int64 is out of range rather than an OverflowError."""
+    """The words as a flat int64 array (see `check_words`)."""
+    return check_words(words).ravel()
+
+
+def check_words(words, what: str = "image words") -> np.ndarray:
+    """`words` as int64 of the same shape, each a 13-bit value, refusing what would be
+    silently cut: 1.5 is not a word, and a Python int too wide for int64 is out of range
+    rather than an OverflowError. The one check of ROM words (`Image`, `run_batch`)."""
     try:
         raw = np.asarray(words)
-    except (TypeError, ValueError) as exc:
-        raise ImageError(f"image words must be an array of integers ({exc})") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ImageError(f"{what} must be an array of integers ({exc})") from None
     if raw.size == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(raw.shape, dtype=np.int64)
     if raw.dtype.kind == "O":
         values = raw.ravel().tolist()
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise ImageError("image words must be integers")
+            raise ImageError(f"{what} must be integers")
         if not all(0 <= v <= WORD_MASK for v in values):
-            raise ImageError("image words must be 13-bit values 0..0x1FFF")
-        return np.array(values, dtype=np.int64)
+            raise ImageError(f"{what} must be 13-bit values 0..0x1FFF")
+        return np.array(values, dtype=np.int64).reshape(raw.shape)
     if raw.dtype.kind not in "iu":
         kind = type(raw.ravel()[0].item()).__name__  # float, str, bool
-        raise ImageError(f"image words must be integers, not {kind} values")
+        raise ImageError(f"{what} must be integers, not {kind} values")
     if raw.dtype.kind == "u" and raw.max() > WORD_MASK:  # before a uint64 wraps in int64
-        raise ImageError("image words must be 13-bit values 0..0x1FFF")
-    return raw.astype(np.int64).ravel()
+        raise ImageError(f"{what} must be 13-bit values 0..0x1FFF")
+    data = raw.astype(np.int64)
+    if data.min() < 0 or data.max() > WORD_MASK:
+        raise ImageError(f"{what} must be 13-bit values 0..0x1FFF")
+    return data

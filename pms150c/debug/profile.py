@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import Pms150cError
+from ..errors import Pms150cError, printable
 from ..toolchain.disassembler import disassemble_word
 
 OUTSIDE = "(interrupt entry / stopexe sleep)"
@@ -56,7 +56,7 @@ class Profile:
 
     @classmethod
     def from_machine(cls, machine) -> Profile:
-        counts = machine.profile_counts
+        counts = machine._profile_counts
         if counts is None:
             raise Pms150cError("profiling is off: call enable_profile() before the run")
         total = machine.cycles - machine._profile_start
@@ -81,7 +81,7 @@ class Profile:
                 word = int(self.image.words[pc]) if self.image is not None else 0
                 yield pc, "<rom>", pc, disassemble_word(word)
             else:
-                yield pc, src.filename, src.line, src.text.strip()
+                yield pc, printable(src.filename), src.line, printable(src.text.strip(" \t"))
 
     def by_line(self, asm: bool = False) -> list[LineCost]:
         """One row per executed source line, in file and line order (with `asm`, lines of
@@ -122,7 +122,7 @@ class Profile:
             pc = int(text.split(":", 1)[0], 16)
             src = source.get(pc)
             if src is not None:
-                text = f"{text:<40} ; {src.filename}:{src.line}: {src.text.strip()}"
+                text = f"{text:<40} ; {src.shown()}"
             n, cyc = int(self.executions[pc]), int(self.cycles[pc])
             if n:
                 out.append(f"{n:>9} {cyc:>10} {100 * cyc / total:>6.2f}  {text}")

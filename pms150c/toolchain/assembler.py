@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import isa
+from .. import files, isa, validate
 from ..device import BLANK_WORD, IO_FLAG, IO_NAMES, IO_SP, ROM_WORDS
-from ..errors import AssemblerError, AssemblerWarning
+from ..errors import ArgumentError, AssemblerError, AssemblerWarning, printable
 from ..image import Image, SourceLine
 from ..symbols import SymbolTable, Variable
 from .expr import Expr, Parser, Value
-from .lexer import Location, Token, tokenize
+from .lexer import Location, Token, source_lines, string_bytes, tokenize
 from .macros import (
     FIRST_LOCAL,
     Macro,
@@ -38,6 +38,14 @@ from .macros import (
 )
 
 ROM_BYTES = 2 * ROM_WORDS
+# Bounds on what one assembly may read: no source is near them, and a runaway include
+# chain, a runaway .rept or a device file (/dev/zero) ends in an error instead of
+# exhausting memory or time.
+MAX_SOURCE_BYTES = 16 * files.MiB  # one file
+MAX_TOTAL_BYTES = 64 * files.MiB  # all files of one assembly, includes counted each time
+MAX_INCLUDE_DEPTH = 1000  # open .include levels (sdaspdk13 has no limit of its own)
+MAX_LINES = 4_000_000  # lines assembled, macro and .rept expansions included
+MAX_BASE = 0xFFFFFF  # a relocatable area's base, as an .org
 
 # The base addresses `sdcc -mpdk13` hands to sdldpdk (-b HOME=0x22 -b DATA=0x02).
 SDCC_BASES = {"HOME": 0x22, "DATA": 0x02}
@@ -160,13 +168,49 @@ class Item:
 
 
 @dataclass
+class SourceFile:
+    """A file (or text) pass 1 is reading, one entry of `Assembler.sources`."""
+
+    filename: str
+    directory: Path | None
+    lines: list[str]
+    resolved: Path | None = None  # for the include-cycle check
+    next: int = 0  # index of the next line to read
+
+    def next_line(self) -> tuple[str, Location, Path | None] | None:
+        if self.next >= len(self.lines):
+            return None
+        text = self.lines[self.next]
+        self.next += 1
+        return text, Location(self.filename, self.next, text), self.directory
+
+
+@dataclass
 class Expansion:
-    """A macro (or .rept/.irp block) being expanded: what `.narg` and `.mexit` act on."""
+    """A macro (or .rept/.irp block) being expanded: what `.narg` and `.mexit` act on,
+    and, as an entry of `Assembler.sources`, the body lines still to read (each run of
+    `runs` substitutes one set of parameter values), all located at the calling line."""
 
     macro: Macro
     arguments: int
     conditions: int  # depth of the .if stack when the expansion began
     exited: bool = False
+    runs: list[dict] = field(default_factory=list)
+    where: Location | None = None
+    directory: Path | None = None
+    run: int = 0
+    body: int = 0
+
+    def next_line(self) -> tuple[str, Location, Path | None] | None:
+        if self.exited or not self.macro.body:
+            return None
+        if self.body >= len(self.macro.body):
+            self.run, self.body = self.run + 1, 0
+        if self.run >= len(self.runs):
+            return None
+        text = substitute(self.macro.body[self.body], self.runs[self.run])
+        self.body += 1
+        return text, Location(self.where.filename, self.where.line, text), self.directory
 
 
 @dataclass
@@ -190,15 +234,15 @@ class Assembler:
         predefine_io: bool = False,
         strict: bool = True,
     ):
-        self.include_dirs = [Path(d) for d in include_dirs]
-        self.strict = bool(strict)
+        self.include_dirs = _include_dirs(include_dirs)
+        self.strict = validate.flag(strict, "strict")
         self.warnings: list[AssemblerWarning] = []
         self.macros: dict[str, Macro] = {}
         self.recording: Macro | None = None
         self.expansions: list[Expansion] = []
         self.conditions: list[Condition] = []
         self.next_local = FIRST_LOCAL
-        self.user_bases = dict(bases) if bases is not None else None
+        self.user_bases = _bases(bases)
         self.sdcc = False
         self.areas: dict[str, Area] = {}
         self.area = self._area("_CODE", False, Location("<asm>", 0, ""), 1)
@@ -206,16 +250,44 @@ class Assembler:
         self.locals: dict[tuple[int, str], Symbol] = {}
         self.scope = 0
         self.items: list[Item] = []
-        self.include_stack: list[Path] = []
+        # what pass 1 reads from, innermost last: files and macro expansions. One loop in
+        # `feed` reads the top entry, so neither .include nor a macro call recurses, and
+        # nesting depth is bounded by MAX_INCLUDE_DEPTH / MAX_MACRO_DEPTH, not the stack.
+        self.sources: list[SourceFile | Expansion] = []
+        self.inputs: list[Path] = []  # every file read, for tools that track inputs
+        self.bytes_read = 0
+        self.lines_read = 0
         if predefine_io:
             for name, address in IO_NAMES.items():
                 expr = Expr(("num", Token("number", str(address), 1, address)), 1)
                 self.symbols[name] = Symbol(name, Location("<io>", 0, ""), 1, expr=expr)
 
     # -- pass 1 -------------------------------------------------------------------------
-    def feed(self, source: str, filename: str, directory: Path | None) -> None:
-        for number, text in enumerate(source.splitlines(), 1):
-            where = Location(filename, number, text)
+    def feed(
+        self,
+        source: str | bytes,
+        filename: str,
+        directory: Path | None,
+        resolved: Path | None = None,
+    ) -> None:
+        """Pass 1 over `source` and, where they occur, the files it includes and the
+        macros it expands (`_include` and `_expand` push them on `self.sources`)."""
+        base = len(self.sources)
+        self.sources.append(SourceFile(filename, directory, source_lines(source), resolved))
+        while len(self.sources) > base:
+            top = self.sources[-1]
+            line = top.next_line()
+            if line is None:
+                self.sources.pop()
+                if isinstance(top, Expansion):
+                    self._expanded(top)
+                continue
+            self.lines_read += 1
+            text, where, directory = line
+            if self.lines_read > MAX_LINES:
+                raise where.error(
+                    f"more than {MAX_LINES} lines assembled (a runaway .rept or macro?)"
+                )
             self._line(text, where, directory)
 
     def _line(self, text: str, where: Location, directory: Path | None) -> None:
@@ -291,7 +363,7 @@ class Assembler:
 
     def _recorded(self, macro: Macro) -> None:
         where = macro.where
-        directory = Path(where.filename).parent if Path(where.filename).is_file() else None
+        directory = Path(where.filename).parent if files.kind(where.filename) == "file" else None
         if macro.kind == ".macro":
             self.macros[macro.name] = macro
         elif macro.kind == ".rept":
@@ -324,25 +396,21 @@ class Assembler:
     def _expand(
         self, macro: Macro, runs: list[dict], arguments: int, where: Location, directory
     ) -> None:
-        """Feed the body once per entry of `runs` (parameter values), at `where`'s line."""
+        """Read the body once per entry of `runs` (parameter values), at `where`'s line:
+        pushed on `self.sources`, read next by `feed`, finished by `_expanded`."""
         if len(self.expansions) >= MAX_MACRO_DEPTH:
             raise where.error(
                 f"macros nested deeper than {MAX_MACRO_DEPTH} (does '{macro.name}' call "
                 "itself without end?)"
             )
-        frame = Expansion(macro, arguments, len(self.conditions))
+        frame = Expansion(macro, arguments, len(self.conditions), False, runs, where, directory)
         self.expansions.append(frame)
-        try:
-            for values in runs:
-                for body in macro.body:
-                    text = substitute(body, values)
-                    self._line(text, Location(where.filename, where.line, text), directory)
-                    if frame.exited:
-                        break
-                if frame.exited:
-                    break
-        finally:
-            self.expansions.pop()
+        self.sources.append(frame)
+
+    def _expanded(self, frame: Expansion) -> None:
+        """The checks at the end of an expansion (`.mexit` or its last body line)."""
+        self.expansions.remove(frame)
+        macro, where = frame.macro, frame.where
         if frame.exited:
             del self.conditions[frame.conditions :]
         elif len(self.conditions) > frame.conditions:
@@ -522,7 +590,10 @@ class Assembler:
             if string.kind != "string":
                 raise where.error(f"{name} expects a quoted string", string.column)
             parser.pos += 1
-            data = string.text.encode("latin-1") + (b"\0" if name.endswith("z") else b"")
+            data = string_bytes(string.text)
+            if data is None:
+                raise where.error(f"{name} string holds a character no file can", string.column)
+            data += b"\0" if name.endswith("z") else b""
             self._emit("db", len(data), where, tok.column, data=data)
         elif name in (".ds", ".blkb", ".rmb", ".blkw"):
             count = self._pass1_value(parser.expression(), where, 0, ROM_BYTES)
@@ -602,21 +673,38 @@ class Assembler:
         if tok.kind != "string":
             raise where.error(".include expects a quoted file name", tok.column)
         parser.pos += 1
+        name = printable(tok.text)
+        if not tok.text or "\0" in tok.text:
+            raise where.error(".include expects a file name", tok.column)
         candidates = [(directory or Path.cwd()) / tok.text]
         candidates += [d / tok.text for d in self.include_dirs]
-        path = next((p for p in candidates if p.is_file()), None)
-        if path is None:
-            raise where.error(f"include file '{tok.text}' not found", tok.column)
+        kinds = [files.kind(p) for p in candidates]
+        if "file" in kinds:
+            path = candidates[kinds.index("file")]
+        elif any(k != "missing" for k in kinds):  # a folder, /dev/zero, a FIFO, too long
+            path = next(p for p, k in zip(candidates, kinds, strict=True) if k != "missing")
+        else:
+            raise where.error(f"include file '{name}' not found", tok.column)
         resolved = path.resolve()
-        if resolved in self.include_stack:
-            raise where.error(f"'{tok.text}' includes itself", tok.column)
-        try:
-            text = path.read_text(encoding="latin-1")
-        except OSError as exc:
-            raise where.error(f"cannot read '{tok.text}': {exc.strerror}", tok.column) from None
-        self.include_stack.append(resolved)
-        self.feed(text, str(path), path.parent)
-        self.include_stack.pop()
+        open_files = [f for f in self.sources if isinstance(f, SourceFile)]
+        if any(f.resolved == resolved for f in open_files):
+            raise where.error(f"'{name}' includes itself", tok.column)
+        if len(open_files) >= MAX_INCLUDE_DEPTH:
+            raise where.error(f"includes nested deeper than {MAX_INCLUDE_DEPTH}", tok.column)
+        data = self._read(
+            path, lambda reason: where.error(f"cannot read '{name}': {reason}", tok.column)
+        )
+        # read next by the loop in `feed`, from its first line; then this file goes on
+        self.sources.append(SourceFile(str(path), path.parent, source_lines(data), resolved))
+
+    def _read(self, path: Path, fail) -> bytes:
+        """A source file's bytes, within the per-file and per-assembly bounds."""
+        data = files.read_bytes(path, MAX_SOURCE_BYTES, fail)
+        self.bytes_read += len(data)
+        if self.bytes_read > MAX_TOTAL_BYTES:
+            raise fail(f"the assembly read more than {MAX_TOTAL_BYTES // files.MiB} MiB")
+        self.inputs.append(path)
+        return data
 
     def _expr_list(self, parser: Parser) -> list[Expr]:
         exprs = [parser.expression()]
@@ -1024,6 +1112,39 @@ class Assembler:
         return values
 
 
+def _include_dirs(dirs) -> list[Path]:
+    """The -I folders: an iterable of paths, or a single path."""
+    if isinstance(dirs, str | bytes | os.PathLike):
+        dirs = [dirs]
+    try:
+        dirs = list(dirs)
+    except TypeError:
+        raise ArgumentError(
+            f"include_dirs must be a list of folders, not {validate.describe(dirs)}"
+        ) from None
+    return [validate.path(d, "an include folder", error=ArgumentError) for d in dirs]
+
+
+def _bases(bases) -> dict[str, int] | None:
+    """sdldpdk's -b NAME=addr: area names to byte addresses 0..MAX_BASE."""
+    if bases is None:
+        return None
+    try:
+        items = list(dict(bases).items())
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"bases must map area names to addresses, not {validate.describe(bases)}"
+        ) from None
+    checked = {}
+    for name, base in items:
+        if not isinstance(name, str):
+            raise ArgumentError(f"bases: an area name must be a str, not {validate.describe(name)}")
+        checked[name] = validate.integer(
+            base, f"the base of area {name!r}", 0, MAX_BASE, hexadecimal=True
+        )
+    return checked
+
+
 def _local_key(text: str) -> str:
     return str(int(text[:-1]))
 
@@ -1061,7 +1182,7 @@ def _fits(template: str, operand: Operand) -> bool:
 
 
 def assemble(
-    source: str,
+    source: str | bytes,
     filename: str = "<asm>",
     include_dirs=(),
     *,
@@ -1069,7 +1190,7 @@ def assemble(
     predefine_io: bool = False,
     strict: bool = True,
 ) -> Image:
-    """Assemble sdaspdk13 source text into an absolute `Image`.
+    """Assemble sdaspdk13 source (text, or the bytes of a file) into an absolute `Image`.
 
     ``.include`` files are looked up next to `filename` (when it names a real file; in the
     current directory otherwise), then in `include_dirs`. ``bases`` maps relocatable area
@@ -1082,24 +1203,49 @@ def assemble(
     `set0 0x1f, #3` writes `set0 0x0f, #3`). With ``strict=False`` the words are exactly
     sdaspdk13's and each cut is an `AssemblerWarning` (via `warnings.warn`).
     """
-    asm = Assembler(include_dirs, bases, predefine_io, strict)
-    path = Path(filename)
-    directory = path.parent if path.is_file() else None
-    if directory is not None:
-        asm.include_stack.append(path.resolve())
-    asm.feed(source, filename, directory)
-    asm.finish()
-    image = asm.link()
-    for warning in asm.warnings:
-        warnings.warn(warning, stacklevel=2)
+    image, _ = _assemble(source, filename, include_dirs, bases, predefine_io, strict)
     return image
 
 
-def assemble_file(path, include_dirs=(), **options) -> Image:
-    """Assemble a source file; its ``.include`` files are found relative to it."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="latin-1")
-    except OSError as exc:
-        raise AssemblerError(f"cannot read source: {exc.strerror}", str(path), 0, 0) from None
-    return assemble(text, str(path), include_dirs, **options)
+def _assemble(source, filename, include_dirs, bases, predefine_io, strict, path_read=None):
+    if not isinstance(source, str | bytes | bytearray):
+        raise ArgumentError(f"source must be text or bytes, not {validate.describe(source)}")
+    filename = str(validate.path(filename, "the source's file name", error=ArgumentError))
+    asm = Assembler(include_dirs, bases, predefine_io, strict)
+    path = Path(filename)
+    directory, resolved = None, None
+    if files.kind(path) == "file":
+        directory, resolved = path.parent, path.resolve()
+    if path_read is not None:
+        asm.inputs.append(path_read)
+        asm.bytes_read = len(source)
+    asm.feed(source, filename, directory, resolved)
+    asm.finish()
+    image = asm.link()
+    for warning in asm.warnings:
+        warnings.warn(warning, stacklevel=3)
+    return image, asm.inputs
+
+
+def assemble_file(path, include_dirs=(), *, inputs: list | None = None, **options) -> Image:
+    """Assemble a source file; its ``.include`` files are found relative to it.
+
+    When `inputs` is a list, every file the assembly read is appended to it (the source,
+    then each included file as it is read), for a tool that must not overwrite them or
+    that tracks dependencies."""
+    path = validate.path(path, "the source file", error=ArgumentError)
+    name = str(path)
+    data = files.read_bytes(
+        path,
+        MAX_SOURCE_BYTES,
+        lambda reason: AssemblerError(f"cannot read source: {reason}", name, 0, 0),
+    )
+    bases = options.pop("bases", None)
+    predefine_io = options.pop("predefine_io", False)
+    strict = options.pop("strict", True)
+    if options:
+        raise ArgumentError(f"assemble_file() got an unknown option {sorted(options)[0]!r}")
+    image, read = _assemble(data, name, include_dirs, bases, predefine_io, strict, path_read=path)
+    if inputs is not None:
+        inputs.extend(read)
+    return image

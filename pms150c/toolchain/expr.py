@@ -113,7 +113,17 @@ class Parser:
         raise self.where.error(f"unexpected '{tok.text}' in expression", tok.column)
 
 
+MAX_VALUE_BITS = 64  # values beyond are a runaway expression (sdaspdk13 keeps 32 bits)
+
+
 def _evaluate(node: tuple, resolve, where: Location, scale: int) -> Value:
+    value = _evaluate_node(node, resolve, where, scale)
+    if value.value.bit_length() > MAX_VALUE_BITS:
+        raise where.error(f"value does not fit in {MAX_VALUE_BITS} bits", node[1].column)
+    return value
+
+
+def _evaluate_node(node: tuple, resolve, where: Location, scale: int) -> Value:
     kind = node[0]
     if kind == "num":
         return Value(node[1].value * scale)

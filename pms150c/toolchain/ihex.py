@@ -14,17 +14,24 @@ from ..isa import WORD_MASK
 RECORD_BYTES = 32
 
 
-def parse_ihx(text: str) -> tuple[np.ndarray, np.ndarray]:
+MAX_HEX_BYTES = 4 << 20  # a full 1024-word image is about 3 KB of HEX
+_BLANKS = " \t\r\f\v"  # ASCII white space around a record; lines end at \n only
+
+
+def parse_ihx(text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """Words (uint16[1024], blank 0x1FFF where absent) and the mask of words the file writes.
 
     A record must hold whole words (even address, even byte count); a later record may not
-    rewrite a word an earlier one wrote with a different value.
+    rewrite a word an earlier one wrote with a different value. Lines end at a line feed
+    (as in the assembler), so line numbers are those an editor shows.
     """
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("ascii", "surrogateescape")  # other bytes: not hexadecimal
     words = np.full(ROM_WORDS, BLANK_WORD, dtype=np.uint16)
     written = np.zeros(ROM_WORDS, dtype=bool)
     ended = False
-    for number, raw_line in enumerate(text.splitlines(), 1):
-        line = raw_line.strip()
+    for number, raw_line in enumerate(text.split("\n"), 1):
+        line = raw_line.strip(_BLANKS)
         if not line:
             continue
         if ended:
@@ -65,6 +72,8 @@ def _record(line: str, number: int) -> tuple[int, int, int, bytes]:
     if not line.startswith(":"):
         raise HexError(f"line {number}: record does not start with ':'")
     try:
+        if not line[1:].isascii() or line[1:].strip("0123456789abcdefABCDEF"):
+            raise ValueError  # fromhex would skip white space inside the record
         raw = bytes.fromhex(line[1:])
     except ValueError:
         raise HexError(f"line {number}: record is not hexadecimal") from None
