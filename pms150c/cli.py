@@ -5,17 +5,21 @@ Subcommands live in `SUBCOMMANDS`: each entry names a module path and a function
 returning an exit code). Another part of the project adds a command by adding one entry;
 modules are imported lazily, so a command whose module is missing is simply absent.
 Every `Pms150cError` becomes one line on stderr and exit code 1; argparse's own usage
-errors exit with 2.
+errors exit with 2; Ctrl-C anywhere ends with one line and exit code 130. Outputs are
+written atomically and never over an input or another output (pms150c/files.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
-from .errors import Pms150cError
+from .errors import Pms150cError, printable
+
+EXIT_INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
 
 # name -> (module, function that registers the subcommand's parser)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -66,28 +70,44 @@ def register_disasm(subparsers) -> None:
 def _asm(args) -> int:
     import warnings
 
+    from .files import refuse_clobber
     from .toolchain.assembler import assemble_file
 
+    inputs: list[Path] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        image = assemble_file(args.source, include_dirs=args.include, strict=args.strict)
+        image = assemble_file(
+            args.source, include_dirs=args.include, strict=args.strict, inputs=inputs
+        )
     for warning in caught:
-        print(warning.message, file=sys.stderr)
-    output = args.output or args.source.with_suffix(".ihx")
+        print(printable(str(warning.message)), file=sys.stderr)
+    output = args.output or default_output(args.source, ".ihx")
+    outputs = [output] + ([args.listing] if args.listing else [])
+    refuse_clobber(inputs, outputs, CliError)  # a source named x.ihx: its default output
     _write(output, image.to_ihx())
     if args.listing:
         _write(args.listing, image.listing())
-    print(f"{output}: {image.used_words} words", file=sys.stderr)
+    print(f"{printable(str(output))}: {image.used_words} words", file=sys.stderr)
     return 0
 
 
+def default_output(source: Path, suffix: str) -> Path:
+    """SOURCE with its suffix replaced (a name without a stem gets the suffix added)."""
+    try:
+        return source.with_suffix(suffix)
+    except ValueError:  # "..", "/": no name to give a suffix
+        return Path(str(source) + suffix)
+
+
 def _disasm(args) -> int:
+    from .files import kind
     from .image import Image
 
-    if args.hexfile.is_dir():
-        raise CliError(f"{args.hexfile}: is a directory, not an Intel HEX file")
-    if not args.hexfile.is_file():
-        raise CliError(f"{args.hexfile}: no such file")
+    where = kind(args.hexfile)
+    if where == "directory":
+        raise CliError(f"{printable(str(args.hexfile))}: is a directory, not an Intel HEX file")
+    if where == "missing":
+        raise CliError(f"{printable(str(args.hexfile))}: no such file")
     image = Image.from_ihx(args.hexfile)
     if args.source:
         from .toolchain.disassembler import disassemble_source
@@ -103,10 +123,11 @@ class CliError(Pms150cError):
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        raise CliError(f"{path}: cannot write: {exc.strerror}") from None
+    """Write an output atomically: on any failure the old file stays as it was."""
+    from .files import write_text
+
+    shown = printable(str(path))
+    write_text(path, text, lambda reason: CliError(f"{shown}: cannot write: {reason}"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,14 +145,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    command = "pms150c"
     try:
+        args = build_parser().parse_args(argv)
+        command = f"pms150c {args.command}"
         return int(args.func(args) or 0)
     except Pms150cError as exc:
-        print(f"pms150c {args.command}: {exc}", file=sys.stderr)
+        report(command, exc)
         return 1
+    except KeyboardInterrupt:
+        report(command, "interrupted")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a traceback
+        quiet_stdout()
         return 0
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null after a broken pipe, so the flush at exit does not print
+    'Exception ignored ... BrokenPipeError'."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (captured in tests)
+        pass
+
+
+def report(command: str, message: object) -> None:
+    """One line on stderr, whatever the message holds (a file name with a newline, say)."""
+    try:
+        print(f"{command}: {printable(str(message))}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed: nowhere left to say it
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

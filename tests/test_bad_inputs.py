@@ -2,9 +2,11 @@
 
 tests/bad_inputs/cases.toml lists each case: the tool (`python -m pms150c` or
 `python -m pms150c.run`), its arguments (relative to the corpus folder), the exit status and
-the last line the tool must print on stderr. The cases run in-process through each tool's
-`main(argv)` for speed; a sample of them also runs in a real subprocess, to show that no
-"Traceback" reaches the terminal end to end.
+the last line the tool must print on stderr. A case may `stage` corpus files into its
+temporary folder (the cases that try to overwrite their inputs write only there) and list
+the staged files that must come out `unchanged`. The cases run in-process through each
+tool's `main(argv)` for speed; a sample of them also runs in a real subprocess, to show that
+no "Traceback" reaches the terminal end to end.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ SUBPROCESS_CASES = [
     "cli/no_command",
     "cli/exec_pin_garbage",
     "run/exec_invalid_opcode",
+    "asm/utf8_comments_keep_line_numbers",
+    "asm/number_5000_digits",
+    "cli/asm_dev_zero",
+    "cli/asm_output_is_the_source",
+    "cli/vcd_default_output_is_an_included_file",
 ]
 
 
@@ -55,6 +62,25 @@ def working_folder(case: dict, tmp_path: Path) -> Path:
             shutil.copyfile(source, target)
     (staged / "idx").mkdir(parents=True, exist_ok=True)
     return staged
+
+
+def stage(case: dict, tmp_path: Path) -> None:
+    """Copy the case's `stage` files from the corpus into {tmp}, same relative paths."""
+    for name in case.get("stage", []):
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CORPUS / name, target)
+
+
+def check_unchanged(case: dict, tmp_path: Path) -> None:
+    """The staged inputs a case names are byte for byte the corpus files, and nothing
+    else (no half-written output, no temporary file) appeared next to them."""
+    for name in case.get("unchanged", []):
+        assert (tmp_path / name).read_bytes() == (CORPUS / name).read_bytes(), name
+    staged = {tmp_path / name for name in case.get("stage", [])}
+    for folder in {p.parent for p in staged}:
+        extra = set(folder.iterdir()) - staged
+        assert not extra, f"{case_id(case)}: left {sorted(p.name for p in extra)}"
 
 
 def case_id(case: dict) -> str:
@@ -90,7 +116,7 @@ def check_stderr(case: dict, code: int, err: str, tmp_path: Path) -> None:
         assert re.fullmatch(expected, lines[-1]), lines[-1]
     else:
         assert lines[-1] == expected
-    if code == 1:  # a Pms150cError: exactly one line (usage errors also print the usage)
+    if code in (1, 130):  # an error or Ctrl-C: one line (usage errors also print the usage)
         assert len(lines) == 1, err
     assert code == case["exit"] != 0
 
@@ -104,7 +130,7 @@ def test_corpus_covers_every_category_with_at_least_60_cases():
 
 
 def test_every_corpus_file_is_used_by_a_case():
-    used = " ".join(" ".join(case["argv"]) for case in CASES)
+    used = " ".join(" ".join(case["argv"] + case.get("stage", [])) for case in CASES)
     for path in CORPUS.rglob("*"):
         if path.is_file() and path.suffix in (".asm", ".ihx", ".npz"):
             assert str(path.relative_to(CORPUS)) in used, f"{path.name} has no case"
@@ -115,12 +141,14 @@ def test_every_corpus_file_is_used_by_a_case():
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_bad_input_gives_its_one_line_message(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(working_folder(case, tmp_path))
+    stage(case, tmp_path)
     argv = [expand(arg, tmp_path) for arg in case["argv"]]
     try:
         code = entry_point(case["tool"])(argv)
     except SystemExit as exc:  # argparse usage errors
         code = exc.code
     check_stderr(case, code, capsys.readouterr().err, tmp_path)
+    check_unchanged(case, tmp_path)
     assert not (CORPUS / "asm" / "out.ihx").exists()
 
 
@@ -128,6 +156,7 @@ def test_bad_input_gives_its_one_line_message(case, tmp_path, capsys, monkeypatc
 def test_bad_input_through_a_real_process_prints_no_traceback(name, tmp_path):
     case = BY_ID[name]
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    stage(case, tmp_path)
     argv = [expand(arg, tmp_path) for arg in case["argv"]]
     proc = subprocess.run(
         [sys.executable, "-m", case["tool"], *argv],
@@ -138,4 +167,5 @@ def test_bad_input_through_a_real_process_prints_no_traceback(name, tmp_path):
         timeout=120,
     )
     check_stderr(case, proc.returncode, proc.stderr, tmp_path)
+    check_unchanged(case, tmp_path)
     assert "Traceback" not in proc.stdout

@@ -4,6 +4,8 @@ Each takes an .asm source or an Intel HEX file. Exit status: 0 when the program 
 (stopsys, a breakpoint, a watchpoint), 3 when the cycle limit was reached first (with a
 message saying so), 130 after Ctrl-C, 1 on an error (one line on stderr), 2 on a usage error.
 `vcd` records for its cycle count by design: 0 at the limit and after Ctrl-C as well.
+An output (-o) is written atomically and never over the program, a file it includes or
+another output (pms150c/files.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from ..errors import Pms150cError
+from ..errors import Pms150cError, printable
 
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
@@ -23,6 +25,7 @@ DEFAULT_VCD_CYCLES = 100_000
 # A trace without --last keeps at most this many instructions (the last ones): a whole-run
 # trace of a huge -n would otherwise grow until the process is killed.
 MAX_WHOLE_TRACE = 1_000_000
+MAX_CLI_CYCLES = 2**62  # -n: far beyond any run, well inside the core's int64
 
 
 class DebugCliError(Pms150cError):
@@ -32,42 +35,72 @@ class DebugCliError(Pms150cError):
 # -- shared ------------------------------------------------------------------------------
 
 
-def load_machine(path: Path, include_dirs=()):
-    """A Machine for an .asm source or an .ihx/.hex image."""
+def load_machine(path: Path, include_dirs=(), inputs: list | None = None):
+    """A Machine for an .asm source or an .ihx/.hex image; every file read is appended to
+    `inputs` when given (the outputs must not overwrite them)."""
+    from ..files import kind
     from ..image import Image
     from ..machine import Machine
     from ..toolchain.assembler import assemble_file
 
-    if path.is_dir():
-        raise DebugCliError(f"{path}: is a directory, not a program")
-    if not path.is_file():
-        raise DebugCliError(f"{path}: no such file")
+    where = kind(path)
+    shown = printable(str(path))
+    if where == "directory":
+        raise DebugCliError(f"{shown}: is a directory, not a program")
+    if where == "missing":
+        raise DebugCliError(f"{shown}: no such file")
     suffix = path.suffix.lower()
     if suffix in (".asm", ".s"):
-        return Machine(assemble_file(path, include_dirs=list(include_dirs)))
+        return Machine(assemble_file(path, include_dirs=list(include_dirs), inputs=inputs))
     if suffix in (".ihx", ".hex"):
-        return Machine(Image.from_ihx(path))  # with the symbols SDCC wrote beside it
-    raise DebugCliError(f"{path}: expected an .asm source or an .ihx/.hex image")
+        machine = Machine(Image.from_ihx(path))  # with the symbols SDCC wrote beside it
+        if inputs is not None:
+            inputs.append(path)
+        return machine
+    raise DebugCliError(f"{shown}: expected an .asm source or an .ihx/.hex image")
+
+
+def _refuse_clobber(inputs: list, outputs: list) -> None:
+    from ..files import refuse_clobber
+
+    refuse_clobber(inputs, [p for p in outputs if p is not None], DebugCliError)
+
+
+def _shown(text: str) -> str:
+    """A command-line value quoted for a message: escaped, at most about 40 characters."""
+    return printable(repr(text if len(text) <= 40 else text[:37] + "..."))
 
 
 def _cycles(text: str) -> int:
     try:
         value = int(text.replace("_", ""), 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a cycle count: {text!r}") from None
+    except ValueError:  # not a number, or more than 4300 digits
+        raise argparse.ArgumentTypeError(f"not a cycle count: {_shown(text)}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"the cycle count must be positive, not {value}")
+    if value > MAX_CLI_CYCLES:
+        raise argparse.ArgumentTypeError(
+            f"the cycle count must be at most 2**62, not {_shown(text)[1:-1]}"
+        )
     return value
 
 
-def _positive(text: str) -> int:
+def _positive(text: str, limit: int | None = None) -> int:
     try:
         value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    except ValueError:  # not a number, or more than 4300 digits
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    if limit is not None and value > limit:
+        raise argparse.ArgumentTypeError(f"must be at most {limit}, not {_shown(text)[1:-1]}")
     return value
+
+
+def _trace_depth(text: str) -> int:
+    from .trace import MAX_TRACE_DEPTH
+
+    return _positive(text, MAX_TRACE_DEPTH)
 
 
 def _common(p, default_cycles: int) -> None:
@@ -102,9 +135,10 @@ def _breakpoint(machine, spec: str) -> None:
         raise DebugCliError(str(exc.args[0]) if exc.args else str(exc)) from None
 
 
+# numbers of at most 16 hex or 20 decimal digits: the Machine checks their range
 _WATCH = re.compile(
-    r"^(?:(?P<io>io):)?(?P<addr>[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+)"
-    r"(?::(?P<kind>r|w|rw|wr))?(?:=(?P<value>0[xX][0-9a-fA-F]+|\d+))?$"
+    r"^(?:(?P<io>io):)?(?P<addr>[A-Za-z_]\w{0,31}|0[xX][0-9a-fA-F]{1,16}|\d{1,20})"
+    r"(?::(?P<kind>r|w|rw|wr))?(?:=(?P<value>0[xX][0-9a-fA-F]{1,16}|\d{1,20}))?$"
 )
 
 
@@ -113,7 +147,8 @@ def parse_watch(spec: str) -> dict:
     match = _WATCH.match(spec.strip())
     if match is None:
         raise DebugCliError(
-            f"bad watch {spec!r}: use ADDR[:r|w|rw][=VALUE], io:ADDR or an IO name (e.g. 0x22:w=5)"
+            f"bad watch {_shown(spec)}: use ADDR[:r|w|rw][=VALUE], io:ADDR or an IO name "
+            "(e.g. 0x22:w=5)"
         )
     addr = match["addr"]
     io = bool(match["io"]) or not addr[0].isdigit()
@@ -135,7 +170,7 @@ def _arm(machine, args) -> None:
     for spec in getattr(args, "pin", None) or []:
         match = re.fullmatch(r"(?:PA)?(\d)=([01])", spec.strip(), re.IGNORECASE)
         if match is None:
-            raise DebugCliError(f"bad pin {spec!r}: use PAn=0 or PAn=1 (e.g. PA0=1)")
+            raise DebugCliError(f"bad pin {_shown(spec)}: use PAn=0 or PAn=1 (e.g. PA0=1)")
         machine.set_pin(int(match[1]), int(match[2]))
 
 
@@ -227,11 +262,9 @@ def _label_at(machine) -> str:
     return "" if name is None else f" ({name})"
 
 
-def _write_text(path: Path, text: str) -> None:
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        raise DebugCliError(f"{path}: cannot write: {exc.strerror}") from None
+def _write_fail(path: Path):
+    shown = printable(str(path))
+    return lambda reason: DebugCliError(f"{shown}: cannot write: {reason}")
 
 
 # -- exec --------------------------------------------------------------------------------
@@ -292,7 +325,7 @@ def register_trace(subparsers) -> None:
     _add_stops(p)
     p.add_argument(
         "--last",
-        type=_positive,
+        type=_trace_depth,
         metavar="N",
         help="keep only the last N instructions (without it, at most the last "
         f"{MAX_WHOLE_TRACE} are kept)",
@@ -308,9 +341,11 @@ def register_trace(subparsers) -> None:
 
 def _trace(args) -> int:
     from ..state import R_TRACE_COUNT
-    from .trace import format_trace, record_trace, write_trace
+    from .trace import record_trace, write_trace
 
-    machine = load_machine(args.program, args.include)
+    inputs: list[Path] = []
+    machine = load_machine(args.program, args.include, inputs)
+    _refuse_clobber(inputs, [args.output])
     _arm(machine, args)
     last = args.last
     capped = last is None and args.max_cycles >= MAX_WHOLE_TRACE  # n cycles: <= n + 1 starts
@@ -318,10 +353,10 @@ def _trace(args) -> int:
         last = MAX_WHOLE_TRACE
     records, reason = record_trace(machine, args.max_cycles, last=last)
     if args.output:
-        write_trace(records, args.output, machine.image)
-        print(f"{args.output}: {len(records)} instructions", file=sys.stderr)
+        write_trace(records, args.output, machine.image, fail=_write_fail(args.output))
+        print(f"{printable(str(args.output))}: {len(records)} instructions", file=sys.stderr)
     else:
-        sys.stdout.write(format_trace(records, machine.image))
+        write_trace(records, sys.stdout, machine.image)
     executed = int(machine._regs[R_TRACE_COUNT])
     if capped and executed > MAX_WHOLE_TRACE:
         print(
@@ -357,14 +392,18 @@ def register_profile(subparsers) -> None:
 
 
 def _profile(args) -> int:
-    machine = load_machine(args.program, args.include)
+    from ..files import write_text
+
+    inputs: list[Path] = []
+    machine = load_machine(args.program, args.include, inputs)
+    _refuse_clobber(inputs, [args.output])
     _arm(machine, args)
     machine.enable_profile()
     reason = machine.run(args.max_cycles)
     profile = machine.profile()
     text = profile.annotated_listing() if args.listing else profile.report(args.top, asm=args.asm)
     if args.output:
-        _write_text(args.output, text)
+        write_text(args.output, text, _write_fail(args.output))
     else:
         sys.stdout.write(text)
     return _report_stop("profile", reason, args.max_cycles)
@@ -398,11 +437,17 @@ def register_vcd(subparsers) -> None:
 
 
 def _vcd(args) -> int:
+    from ..cli import default_output
     from .vcd import write_vcd
 
-    machine = load_machine(args.program, args.include)
+    inputs: list[Path] = []
+    machine = load_machine(args.program, args.include, inputs)
+    output = args.output or default_output(args.program, ".vcd")
+    _refuse_clobber(inputs, [output])
     _arm(machine, args)
-    output = args.output or args.program.with_suffix(".vcd")
-    write_vcd(machine, args.max_cycles, output, unit=args.unit)
-    print(f"{output}: {machine.cycles} cycles, stopped in mode {machine.mode}", file=sys.stderr)
+    write_vcd(machine, args.max_cycles, output, unit=args.unit, fail=_write_fail(output))
+    print(
+        f"{printable(str(output))}: {machine.cycles} cycles, stopped in mode {machine.mode}",
+        file=sys.stderr,
+    )
     return 0

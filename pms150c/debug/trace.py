@@ -7,13 +7,18 @@ instruction; here they become named fields so that a test can say
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+from collections.abc import Iterator
 
 import numpy as np
 
-from ..errors import Pms150cError
 from ..state import TRACE_COLUMNS
 from ..toolchain.disassembler import disassemble_word
+
+# The most rows a trace keeps (a ring of 48-byte rows: 192 MiB). `enable_trace`, `--last`
+# and a whole-run `record_trace` are bounded by it, so a huge depth is an error, not an
+# attempt to allocate terabytes.
+MAX_TRACE_DEPTH = 1 << 22
 
 TRACE_DTYPE = np.dtype(
     [
@@ -47,15 +52,21 @@ def format_trace(records: np.ndarray, image=None) -> str:
     """One line per executed instruction: cycle, pc, word, state before it, disassembly,
     and the source line when the image has a source map. The state columns show A, the
     flags (V = OV, A = AC, C, Z; '.' for a clear bit) and SP *before* the instruction."""
+    return "".join(line + "\n" for line in trace_lines(records, image))
+
+
+def trace_lines(records: np.ndarray, image=None) -> Iterator[str]:
+    """The lines of `format_trace` one at a time (a long trace is written as it is
+    formatted, never held as one string)."""
     source = getattr(image, "source", {}) or {}
     labels: dict[int, list[str]] = {}
     for name, address in (getattr(image, "labels", {}) or {}).items():
         labels.setdefault(int(address), []).append(name)
-    lines = [f"{'cycle':>10}  pc   word  a   flags sp  instruction"]
+    yield f"{'cycle':>10}  pc   word  a   flags sp  instruction"
     for row in records:
         pc = int(row["pc"])
         for name in labels.get(pc, ()):
-            lines.append(f"{'':>10}  {name}:")
+            yield f"{'':>10}  {name}:"
         text = disassemble_word(int(row["word"]))
         line = (
             f"{int(row['cycles']):>10}  {pc:03x}  {int(row['word']):04x}  "
@@ -63,43 +74,58 @@ def format_trace(records: np.ndarray, image=None) -> str:
         )
         src = source.get(pc)
         if src is not None:
-            line = f"{line:<62} ; {src.filename}:{src.line}: {src.text.strip()}"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+            line = f"{line:<62} ; {src.shown()}"
+        yield line
 
 
-def write_trace(records: np.ndarray, path: str | Path, image=None) -> None:
-    """Write the listing (any suffix) or the raw array (``.npy``) to `path`."""
-    path = Path(path)
-    try:
-        if path.suffix == ".npy":
-            np.save(path, records)
-        else:
-            path.write_text(format_trace(records, image))
-    except OSError as exc:
-        raise Pms150cError(f"{path}: cannot write: {exc.strerror}") from None
+def write_trace(records: np.ndarray, path, image=None, *, fail=None) -> None:
+    """Write the listing (any suffix) or the raw array (``.npy``) to `path` atomically
+    (pms150c/files.py), or the listing to an open text file such as sys.stdout."""
+    if hasattr(path, "write"):
+        for line in trace_lines(records, image):
+            path.write(line + "\n")
+        return
+    from ..files import atomic_output
+    from ..validate import path as as_path
+
+    path = as_path(path, "the trace file name")
+    if path.suffix == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, records)
+        with atomic_output(path, binary=True, fail=fail) as f:
+            f.write(buffer.getbuffer())
+        return
+    with atomic_output(path, fail=fail) as f:
+        for line in trace_lines(records, image):
+            f.write(line + "\n")
 
 
 def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: int = 1 << 16):
     """Run up to `max_cycles` and return (records, StopReason): the last `last`
     instructions, or with ``last=None`` every instruction of the run (the ring is drained
-    every `chunk` cycles, so nothing is lost; memory grows with the run)."""
+    every `chunk` cycles, so nothing is lost; memory grows with the run), at most the last
+    MAX_TRACE_DEPTH of them."""
     from ..machine import StopKind
     from ..state import R_TRACE_COUNT
+    from ..validate import INT64_MAX, integer
     from .conditions import breakpoint_here
 
+    max_cycles = integer(max_cycles, "max_cycles", 1, INT64_MAX - machine.cycles)
     if last is not None:
-        if last <= 0:
-            raise Pms150cError("the trace depth must be positive")
-        machine.enable_trace(int(last))
+        last = integer(last, "the trace depth", 1, MAX_TRACE_DEPTH)
+        machine.enable_trace(min(last, max_cycles + 2))  # n cycles: at most n + 1 starts
         reason = machine.run(max_cycles)
         return machine.trace(), reason
+    chunk = integer(chunk, "chunk", 1, MAX_TRACE_DEPTH - 2)
     machine.enable_trace(chunk + 2)  # one chunk of cycles holds at most chunk + 1 starts
-    end = machine.cycles + int(max_cycles)
-    parts = []
+    end = machine.cycles + max_cycles
+    parts, kept = [], 0
     while True:
         reason = machine.run(min(chunk, end - machine.cycles))
         parts.append(machine.trace())
+        kept += len(parts[-1])
+        while kept - len(parts[0]) >= MAX_TRACE_DEPTH:  # the oldest part is not needed
+            kept -= len(parts.pop(0))
         machine._regs[R_TRACE_COUNT] = 0
         if reason != StopKind.MAX_CYCLES or machine.cycles >= end:
             break
@@ -107,4 +133,4 @@ def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: in
         if parked is not None:
             reason = parked
             break
-    return np.concatenate(parts), reason
+    return np.concatenate(parts)[-MAX_TRACE_DEPTH:], reason

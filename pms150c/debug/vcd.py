@@ -11,12 +11,18 @@ Time units: ``"cycle"`` (the default) writes the system cycle count as the time,
 ``1 ns`` timescale with a comment saying so (GTKWave then shows "ns" that are cycles);
 ``"ns"`` writes real time in ns at the clock in force (CLKMD changes included), rounded
 to the nearest ns (exact at IHRC-derived clocks: 125 ns per cycle at 8 MHz).
+
+Memory: `write_vcd` streams each change to the file as it is found (through a temporary
+file renamed at the end, pms150c/files.py), so a recording of any length holds only the
+current sample. `record_vcd` returns the text and so keeps it: it refuses to grow past
+MAX_TEXT_CHANGES value changes (use `write_vcd` for longer recordings).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from pathlib import Path
+from typing import IO
 
 import numpy as np
 from numba import njit
@@ -69,10 +75,30 @@ def _ident(i: int) -> str:
     return chr(33 + i)
 
 
+MAX_TEXT_CHANGES = 2_000_000  # signal changes `record_vcd` keeps in its returned text
+
+
+class _Lines:
+    """Where the writer's lines go: an open file, and a count of the value changes."""
+
+    def __init__(self, out: IO[str], limit: int | None):
+        self.out = out
+        self.limit = limit
+        self.changes = 0
+
+    def append(self, line: str) -> None:
+        self.out.write(line + "\n")
+
+    def __iadd__(self, lines: list[str]):
+        for line in lines:
+            self.append(line)
+        return self
+
+
 class _Writer:
-    def __init__(self, unit: str):
+    def __init__(self, unit: str, out: IO[str], limit: int | None = None):
         self.unit = unit
-        self.lines: list[str] = []
+        self.lines = _Lines(out, limit)
         self.last: int | None = None
         self.last_time: int | None = None
 
@@ -95,6 +121,13 @@ class _Writer:
     def sample(self, time: int, value: int) -> None:
         if self.last is not None and value == self.last:
             return
+        lines = self.lines
+        lines.changes += 1
+        if lines.limit is not None and lines.changes > lines.limit:
+            raise VcdError(
+                f"more than {lines.limit} value changes to keep in memory: "
+                "write_vcd streams a recording of any length to a file"
+            )
         if time != self.last_time:
             self.lines.append(f"#{time}")
             self.last_time = time
@@ -114,11 +147,21 @@ def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
     """Run `machine` for up to `max_cycles` cycles (or until stopsys) and return the VCD text.
 
     Breakpoints do not stop the recording, Ctrl-C ends it early (the text so far is
-    returned); an invalid opcode or a stack error raises as in `Machine.run`."""
+    returned); an invalid opcode or a stack error raises as in `Machine.run`. More than
+    MAX_TEXT_CHANGES value changes raise VcdError: `write_vcd` has no such limit."""
+    buffer = io.StringIO()
+    _record(machine, max_cycles, unit, buffer, MAX_TEXT_CHANGES)
+    return buffer.getvalue()
+
+
+def _record(machine, max_cycles: int, unit: str, out: IO[str], limit: int | None) -> None:
+    from ..validate import INT64_MAX, integer
+
     if unit not in ("cycle", "ns"):
         raise VcdError(f"unknown time unit {unit!r} (use 'cycle' or 'ns')")
+    max_cycles = integer(max_cycles, "max_cycles", 1, INT64_MAX - machine.cycles, error=VcdError)
     regs, io = machine._regs, machine._io
-    writer = _Writer(unit)
+    writer = _Writer(unit, out, limit)
     writer.header()
 
     def time_of(r, i, cycle):
@@ -141,15 +184,20 @@ def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
     except KeyboardInterrupt:  # Ctrl-C ends the recording; what was recorded is kept
         pass
     writer.lines.append(f"#{time_of(regs, io, machine.cycles)}")
-    return "\n".join(writer.lines) + "\n"
 
 
-def write_vcd(machine, max_cycles: int, path: str | Path, *, unit: str = "cycle") -> None:
-    text = record_vcd(machine, max_cycles, unit=unit)
-    try:
-        Path(path).write_text(text)
-    except OSError as exc:
-        raise VcdError(f"{path}: cannot write: {exc.strerror}") from None
+def write_vcd(machine, max_cycles: int, path, *, unit: str = "cycle", fail=None) -> None:
+    """Record as `record_vcd` does, straight into the file `path` (atomically: the file
+    appears complete or not at all), whatever the number of changes."""
+    from ..errors import printable
+    from ..files import atomic_output
+    from ..validate import path as as_path
+
+    path = as_path(path, "the VCD file name", error=VcdError)
+    shown = printable(str(path))
+    fail = fail or (lambda reason: VcdError(f"{shown}: cannot write: {reason}"))
+    with atomic_output(path, fail=fail) as f:
+        _record(machine, max_cycles, unit, f, None)
 
 
 def read_vcd(text: str) -> dict[str, list[tuple[int, int]]]:

@@ -1,0 +1,3 @@
+; includes wave.vcd, the name its own vcd output would get
+	.include "wave.vcd"
+	stopsys

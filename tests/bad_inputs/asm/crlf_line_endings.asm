@@ -1,0 +1,3 @@
+	nop
+	nop ; ok
+	frob a

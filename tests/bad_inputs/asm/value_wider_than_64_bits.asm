@@ -1,0 +1,1 @@
+	mov a, #0xffffffff * 0xffffffff * 0xffffffff
