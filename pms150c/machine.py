@@ -4,6 +4,11 @@ The Machine owns the state arrays (see pms150c/state.py) and hands them to
 `pms150c.core.run`; everything here is bookkeeping around that call: breakpoints become
 BREAK words in a private copy of the predecoded ROM, errors coming back as status codes
 become exceptions, and `run()` without a limit runs in chunks so Ctrl-C stops it cleanly.
+
+The jitted core indexes its arrays without bounds checks, so every array it gets is
+private (RAM, ROM and the debug arrays are handed out as views that cannot reshape the
+core's own) and every argument is checked here first (pms150c/validate.py): a wrong type
+or a value out of range is a `Pms150cError`, never a crash or a Numba typing error.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import core
+from . import core, validate
 from .device import (
     IO_CLKMD,
     IO_FLAG,
@@ -31,13 +36,15 @@ from .device import (
 )
 from .errors import (
     AddressError,
+    ArgumentError,
     InvalidOpcode,
     LabelError,
     PinError,
-    Pms150cError,
     StackOverflow,
+    printable,
+    shorten,
 )
-from .image import Image
+from .image import Image, check_words
 from .peripherals.bus import set_clkmd
 from .peripherals.clock import system_clock, time_units_at
 from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
@@ -74,6 +81,7 @@ from .state import (
 )
 
 RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
+MAX_TRACE_DEPTH = 1 << 22  # trace ring rows (48 bytes each); pms150c/debug/trace.py
 
 
 class StopKind(enum.Enum):
@@ -141,7 +149,8 @@ class Flags:
         if name not in Flags._BITS:
             raise AttributeError(f"FLAG has no bit {name!r}")
         bit = 1 << Flags._BITS[name]
-        self._regs[R_FLAGS] = (self._regs[R_FLAGS] & ~bit) | (bit if value else 0)
+        on = validate.flag(value, f"flag {name}")
+        self._regs[R_FLAGS] = (self._regs[R_FLAGS] & ~bit) | (bit if on else 0)
 
     def __int__(self) -> int:
         return int(self._regs[R_FLAGS])
@@ -164,23 +173,31 @@ class Breakpoints(MutableSet):
         self._pcs: set[int] = set()
 
     def _resolve(self, where: int | str) -> int:
+        """The word address of a breakpoint: a ROM word, a ROM label, or a symbol whose
+        (byte) value lies in ROM; anything else is refused, never masked into ROM."""
         if isinstance(where, str):  # a label, a C function (main or _main), main.c:17
+            shown = shorten(printable(repr(where)), 60)
             table = self._machine.symbols
             try:
-                return table.code_address(where) & (ROM_WORDS - 1)
+                pc, what = table.code_address(where), f"label {shown} (word address)"
             except LabelError:
                 symbols = self._machine.image.symbols
                 if where not in symbols or where in table.variables:
-                    raise
-                return (int(symbols[where]) // 2) & (ROM_WORDS - 1)
-        if not 0 <= int(where) < ROM_WORDS:  # masking would stop somewhere else silently
-            raise LabelError(f"breakpoint {int(where):#x} is outside ROM (0..0x{ROM_WORDS - 1:x})")
-        return int(where)
+                    raise LabelError(f"no label {shown} in the image") from None
+                value = validate.integer(symbols[where], f"symbol {shown}", error=LabelError)
+                pc, what = value // 2, f"symbol {shown} = {validate.show_int(value, True)} (bytes)"
+            try:
+                return validate.integer(pc, what, 0, ROM_WORDS - 1, error=LabelError)
+            except LabelError as exc:
+                raise LabelError(f"breakpoint at {exc}, outside ROM") from None
+        return validate.integer(
+            where, "breakpoint", 0, ROM_WORDS - 1, error=LabelError, hexadecimal=True, region="ROM"
+        )
 
     def __contains__(self, where: object) -> bool:
         try:
             return self._resolve(where) in self._pcs  # type: ignore[arg-type]
-        except LabelError:
+        except (LabelError, ArgumentError):
             return False
 
     def __iter__(self) -> Iterator[int]:
@@ -209,23 +226,32 @@ class Machine:
     """
 
     def __init__(self, image: Image, *, stack_checks: bool = True):
-        self.image = image
-        self.stack_checks = bool(stack_checks)
-        self.rom = np.array(image.words, dtype=np.uint16)
-        self.rom.flags.writeable = False
-        self._clean = core.predecode(self.rom)
+        if not isinstance(image, Image):
+            raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
+        self._image = image
+        self.stack_checks = stack_checks
+        # the words checked again: `image.words` is a public array a user may have replaced
+        self._rom = np.array(Image(check_words(image.words, "the image's words")).words)
+        self._rom.flags.writeable = False
+        self._rom_view = _frozen_view(self._rom)
+        self._clean = core.predecode(self._rom)
         self._prog = self._clean.copy()
         self._prog_dirty = False
         self._ram = np.zeros(RAM_BYTES, dtype=np.uint8)
+        self._ram_view = self._ram.view()  # reshaping the view leaves the core's array alone
         self._io = np.zeros(IO_REGS, dtype=np.uint8)
         self._regs = new_regs()
-        self._sched = np.zeros((0, 3), dtype=np.int64)
-        self.breakpoints = Breakpoints(self)
-        self.watch_mask = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
+        # pin changes: rows [R_SCHED_HEAD, _sched_len) of a growable buffer are pending,
+        # sorted by cycle; the core gets the view `_sched` of the used rows
+        self._sched_buffer = np.zeros((16, 3), dtype=np.int64)
+        self._sched_len = 0
+        self._sched = self._sched_buffer[:0]
+        self._breakpoints = Breakpoints(self)
+        self._watch_mask = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
         self._watch_values: dict[int, int] = {}  # watch slot -> byte value (pms150c/debug)
         self._conditions: list = []  # break_when predicates (pms150c/debug)
-        self.trace_buffer: np.ndarray | None = None
-        self.profile_counts: np.ndarray | None = None
+        self._trace_buffer: np.ndarray | None = None
+        self._profile_counts: np.ndarray | None = None
         self._profile_start = 0
         self._flags = Flags(self)
         self.reset()
@@ -240,7 +266,10 @@ class Machine:
     def from_ihx(cls, path: str | Path, *, symbols=None, **options) -> Machine:
         """Load an Intel HEX file with the symbols SDCC wrote beside it (``symbols=None``),
         from elsewhere (a path), or none (``symbols=False``); see `Image.from_ihx`."""
-        return cls(Image.from_ihx(Path(path), symbols=symbols), **options)
+        from .errors import HexError
+
+        path = validate.path(path, "the HEX file name", error=HexError)
+        return cls(Image.from_ihx(path, symbols=symbols), **options)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -279,7 +308,7 @@ class Machine:
         complement). A value that does not fit the variable is an `AddressError`."""
         variable = self.symbols.variable(name)
         size = self._var_size(variable, size)
-        value = int(value)
+        value = validate.integer(value, f"the value of {name!r}", error=AddressError)
         if not -(1 << (8 * size - 1)) <= value < 1 << (8 * size):
             raise AddressError(f"{value} does not fit the {size} bytes of {name!r}")
         raw = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
@@ -290,7 +319,10 @@ class Machine:
             self._ram[variable.address : variable.address + size] = np.frombuffer(raw, np.uint8)
 
     def _var_size(self, variable, size: int | None) -> int:
-        size = int(size) if size is not None else (variable.size or 1)
+        if size is not None:
+            size = validate.integer(size, "size", error=AddressError)
+        else:
+            size = variable.size or 1
         limit = IO_REGS if variable.space == "io" else RAM_BYTES
         if size <= 0 or variable.address + size > limit:
             raise AddressError(
@@ -299,6 +331,45 @@ class Machine:
             )
         return size
 
+    # -- what the core reads: private, handed out read-only ---------------------------------
+
+    @property
+    def image(self) -> Image:
+        """The image the Machine was made with (its words were copied into ROM then)."""
+        return self._image
+
+    @property
+    def rom(self) -> np.ndarray:
+        """The 1024 ROM words (read-only)."""
+        return self._rom_view
+
+    @property
+    def breakpoints(self) -> Breakpoints:
+        """Word addresses where `run()` stops (add labels or addresses; a set)."""
+        return self._breakpoints
+
+    @property
+    def stack_checks(self) -> bool:
+        """Whether a push past RAM or a pop below 0 raises `StackOverflow`."""
+        return self._stack_checks
+
+    @stack_checks.setter
+    def stack_checks(self, value: bool) -> None:
+        self._stack_checks = validate.flag(value, "stack_checks")
+
+    @property
+    def watch_mask(self) -> np.ndarray:
+        """The core's watch bits, uint8[96] (read-only: set them with `watch`)."""
+        return _frozen_view(self._watch_mask)
+
+    @property
+    def profile_counts(self) -> np.ndarray | None:
+        """Executions (row 0) and cycles (row 1) per pc since `enable_profile` (read-only),
+        or None while profiling is off."""
+        if self._profile_counts is None:
+            return None
+        return _frozen_view(self._profile_counts)
+
     # -- reset -------------------------------------------------------------------------------
 
     def reset(self) -> None:
@@ -306,7 +377,7 @@ class Machine:
 
         Pins the host drives stay driven (they are outside the chip); pending scheduled pin
         changes are kept (the ones already applied are not replayed)."""
-        pending = self._pending_pins()
+        self._compact_schedule()
         driven, host = self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST]
         self._ram[:] = 0
         self._io[:] = 0
@@ -315,23 +386,26 @@ class Machine:
         self._regs[:] = 0
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
-        self._set_schedule(pending)
+        if self._profile_counts is not None:  # a profile counts from power-on again
+            self._profile_counts[:] = 0
+        self._profile_start = 0
 
     # -- registers ---------------------------------------------------------------------------
 
-    def _reg(slot: int, mask: int = -1, doc: str = ""):  # noqa: N805 - property factory
+    def _reg(slot: int, mask: int, name: str, doc: str):  # noqa: N805 - property factory
         def get(self) -> int:
             return int(self._regs[slot])
 
         def put(self, value: int) -> None:
-            self._regs[slot] = int(value) & mask if mask >= 0 else int(value)
+            number = validate.integer(value, name)
+            self._regs[slot] = number & mask if mask >= 0 else number
 
         return property(get, put, doc=doc)
 
-    a = _reg(R_A, 0xFF, "The accumulator.")
-    pc = _reg(R_PC, 0x3FF, "The program counter (word address).")
-    sp = _reg(R_SP, 0xFF, "The stack pointer (IO 0x02).")
-    gie = _reg(R_GIE, 1, "Global interrupt enable (0/1).")
+    a = _reg(R_A, 0xFF, "a", "The accumulator (an int, kept modulo 256).")
+    pc = _reg(R_PC, 0x3FF, "pc", "The program counter (word address, kept modulo 1024).")
+    sp = _reg(R_SP, 0xFF, "sp", "The stack pointer (IO 0x02, kept modulo 256).")
+    gie = _reg(R_GIE, 1, "gie", "Global interrupt enable (0/1; kept modulo 2).")
     del _reg
 
     @property
@@ -341,7 +415,7 @@ class Machine:
 
     @flags.setter
     def flags(self, value: int) -> None:
-        self._regs[R_FLAGS] = int(value) & 0x0F
+        self._regs[R_FLAGS] = validate.integer(value, "flags") & 0x0F
 
     @property
     def cycles(self) -> int:
@@ -356,7 +430,7 @@ class Machine:
     @property
     def ram(self) -> np.ndarray:
         """The 64 bytes of RAM (a writable view)."""
-        return self._ram
+        return self._ram_view
 
     @property
     def stack_max(self) -> int:
@@ -375,7 +449,7 @@ class Machine:
 
     @t16.setter
     def t16(self, value: int) -> None:
-        self._regs[R_T16] = int(value) & 0xFFFF
+        self._regs[R_T16] = validate.integer(value, "t16") & 0xFFFF
 
     # -- IO ----------------------------------------------------------------------------------
 
@@ -393,7 +467,7 @@ class Machine:
     def io_poke(self, addr: int | str, value: int) -> None:
         """Store a raw IO value: no prescaler resets, no pin edges (FLAG keeps bits 3..0)."""
         addr = self._io_address(addr)
-        value = int(value) & 0xFF
+        value = validate.integer(value, "IO value") & 0xFF
         if addr == IO_FLAG:
             self._regs[R_FLAGS] = value & 0x0F
         elif addr == IO_SP:
@@ -415,41 +489,76 @@ class Machine:
                 return IO_NAMES[addr.lower()]
             except KeyError:
                 raise AddressError(f"no IO register named {addr!r}") from None
-        if not 0 <= int(addr) < IO_REGS:
-            raise AddressError(f"IO address {addr:#x} is outside 0..0x{IO_REGS - 1:x}")
-        return int(addr)
+        return validate.integer(
+            addr, "IO address", 0, IO_REGS - 1, error=AddressError, hexadecimal=True
+        )
 
     # -- pins --------------------------------------------------------------------------------
 
     @staticmethod
-    def _check_pin(pin: int, level) -> int:
-        if pin not in PA_PINS:
-            raise PinError(f"PA{pin} does not exist (pins: {PA_PINS})")
+    def _pin_number(pin: int) -> int:
+        number = validate.integer(pin, "pin", error=PinError)
+        if number not in PA_PINS:
+            raise PinError(f"PA{validate.show_int(number)} does not exist (pins: {PA_PINS})")
+        return number
+
+    @classmethod
+    def _check_pin(cls, pin: int, level) -> int:
+        cls._pin_number(pin)
         if level is None:
             return -1
-        if level not in (0, 1, True, False):
-            raise PinError(f"pin level must be 0, 1 or None, not {level!r}")
-        return int(level)
+        try:
+            return int(validate.flag(level, "pin level", error=PinError))
+        except PinError:
+            raise PinError(
+                f"pin level must be 0, 1 or None, not {validate.describe(level)}"
+            ) from None
 
     def set_pin(self, pin: int, level: int | None) -> None:
         """Drive input `pin` of port A to `level` now; None releases it to the pull-up."""
-        drive(self._regs, self._io, pin, self._check_pin(pin, level))
+        level = self._check_pin(pin, level)
+        drive(self._regs, self._io, int(pin), level)
 
     def schedule_pin(self, cycle: int, pin: int, level: int | None) -> None:
-        """Change `pin` at the first instruction boundary with ``cycles >= cycle``."""
+        """Change `pin` at the first instruction boundary with ``cycles >= cycle``.
+
+        Changes at one cycle apply in call order. Scheduling in cycle order costs O(1)
+        (amortised), out of order a shift of the later pending rows."""
         level = self._check_pin(pin, level)
-        if not 0 <= int(cycle) < 2**63:  # the core keeps cycles in int64
-            raise PinError(f"pin change cycle {cycle} is outside 0..2**63-1 (int64)")
-        self._set_schedule(self._pending_pins() + [(int(cycle), pin, level)])
+        cycle = validate.integer(
+            cycle, "pin change cycle", 0, validate.INT64_MAX, error=PinError
+        )  # the core keeps cycles in int64
+        head = int(self._regs[R_SCHED_HEAD])
+        if head and head >= self._sched_len // 2:  # applied rows: drop them, amortised O(1)
+            self._compact_schedule()
+            head = 0
+        n = self._sched_len
+        if n == len(self._sched_buffer):
+            grown = np.zeros((2 * n, 3), dtype=np.int64)
+            grown[:n] = self._sched_buffer[:n]
+            self._sched_buffer = grown
+        buffer = self._sched_buffer
+        # after every pending row at the same or an earlier cycle (the common case: last)
+        at = n if n == head or buffer[n - 1, 0] <= cycle else None
+        if at is None:
+            at = head + int(np.searchsorted(buffer[head:n, 0], cycle, side="right"))
+            buffer[at + 1 : n + 1] = buffer[at:n]  # numpy copies overlapping rows safely
+        buffer[at] = (cycle, int(pin), level)
+        self._sched_len = n + 1
+        self._sched = buffer[: n + 1]
+
+    def _compact_schedule(self) -> None:
+        """Drop the pin changes the core has applied (rows before R_SCHED_HEAD)."""
+        head, n = int(self._regs[R_SCHED_HEAD]), self._sched_len
+        self._sched_buffer[: n - head] = self._sched_buffer[head:n]
+        self._sched_len = n - head
+        self._sched = self._sched_buffer[: n - head]
+        self._regs[R_SCHED_HEAD] = 0
 
     def _pending_pins(self) -> list[tuple[int, ...]]:
         """The scheduled pin changes the core has not applied yet, as (cycle, pin, level)."""
-        return [tuple(int(x) for x in row) for row in self._sched[self._regs[R_SCHED_HEAD] :]]
-
-    def _set_schedule(self, rows: list[tuple[int, ...]]) -> None:
-        rows = sorted(rows, key=lambda r: r[0])  # stable: same cycle keeps call order
-        self._sched = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        self._regs[R_SCHED_HEAD] = 0
+        rows = self._sched_buffer[int(self._regs[R_SCHED_HEAD]) : self._sched_len]
+        return [tuple(int(x) for x in row) for row in rows]
 
     @property
     def pins(self) -> int:
@@ -462,7 +571,8 @@ class Machine:
         return int(pin_directions(self._io))
 
     def pin(self, n: int) -> int:
-        return self.pins >> n & 1
+        """The level of PAn as seen from outside (0 or 1)."""
+        return self.pins >> self._pin_number(n) & 1
 
     # -- time --------------------------------------------------------------------------------
 
@@ -482,39 +592,44 @@ class Machine:
     @classmethod
     def _watch_slot(cls, address: int | str, io: bool = False) -> int:
         """Index into `watch_mask`: RAM byte n at n, IO register n (or its name) at 64 + n."""
-        if io or isinstance(address, str):
+        if validate.flag(io, "io") or isinstance(address, str):
             return RAM_BYTES + cls._io_address(address)
-        if not 0 <= int(address) < RAM_BYTES:
-            raise AddressError(f"RAM address {address:#x} is outside 0..0x{RAM_BYTES - 1:x}")
-        return int(address)
+        return validate.integer(
+            address, "RAM address", 0, RAM_BYTES - 1, error=AddressError, hexadecimal=True
+        )
 
     def watch_ram(self, address: int, *, read: bool = False, write: bool = True) -> None:
-        self.watch_mask[self._watch_slot(address)] = (1 if read else 0) | (2 if write else 0)
+        slot = self._watch_slot(address)
+        self._watch_mask[slot] = _access_bits(read, write)
 
     def watch_io(self, address: int | str, *, read: bool = False, write: bool = True) -> None:
         slot = self._watch_slot(address, io=True)
-        self.watch_mask[slot] = (1 if read else 0) | (2 if write else 0)
+        self._watch_mask[slot] = _access_bits(read, write)
 
     def enable_trace(self, depth: int = 4096) -> None:
-        """Record (pc, word, a, flags, sp, cycles) before each instruction in a ring."""
-        self.trace_buffer = np.zeros((depth, 6), dtype=np.int64)
+        """Record (pc, word, a, flags, sp, cycles) before each instruction in a ring of
+        `depth` rows (1..MAX_TRACE_DEPTH, 48 bytes each)."""
+        depth = validate.integer(depth, "the trace depth", 1, MAX_TRACE_DEPTH)
+        self._trace_buffer = np.zeros((depth, 6), dtype=np.int64)
         self._regs[R_TRACE_COUNT] = 0
 
     def trace(self) -> np.ndarray:
         """The recorded trace, oldest first, as a structured array (pms150c/debug/trace.py)."""
         from .debug.trace import as_records
 
-        if self.trace_buffer is None:
+        ring = self._trace_buffer
+        if ring is None:
             return as_records(np.zeros((0, 6), dtype=np.int64))
-        n, depth = int(self._regs[R_TRACE_COUNT]), self.trace_buffer.shape[0]
+        n, depth = int(self._regs[R_TRACE_COUNT]), ring.shape[0]
         if n <= depth:
-            return as_records(self.trace_buffer[:n])
+            return as_records(ring[:n])
         start = n % depth
-        return as_records(np.concatenate([self.trace_buffer[start:], self.trace_buffer[:start]]))
+        return as_records(np.concatenate([ring[start:], ring[:start]]))
 
     def enable_profile(self) -> None:
-        """Count executions (row 0) and cycles (row 1) per pc in ``self.profile_counts``."""
-        self.profile_counts = np.zeros((2, ROM_WORDS), dtype=np.int64)
+        """Count executions (row 0) and cycles (row 1) per pc in ``self.profile_counts``
+        from now on (and from power-on again after `reset`)."""
+        self._profile_counts = np.zeros((2, ROM_WORDS), dtype=np.int64)
         self._profile_start = self.cycles
 
     def profile(self):
@@ -549,6 +664,10 @@ class Machine:
         """Stop after the first instruction after which ``predicate(machine)`` is true
         (checked after every instruction: the slow path). Returns `predicate`, the handle
         `remove_break_when` takes."""
+        if not callable(predicate):
+            raise ArgumentError(
+                f"break_when needs a function of the Machine, not {validate.describe(predicate)}"
+            )
         self._conditions.append(predicate)
         return predicate
 
@@ -568,13 +687,14 @@ class Machine:
         raise ConditionError(f"{predicate!r} is not a break_when condition of this machine")
 
     def _debug_hooks(self):
-        if self.trace_buffer is None and self.profile_counts is None and not self.watch_mask.any():
+        trace, profile = self._trace_buffer, self._profile_counts
+        if trace is None and profile is None and not self._watch_mask.any():
             return None
-        trace = self.trace_buffer if self.trace_buffer is not None else np.zeros((0, 6), np.int64)
-        profile = self.profile_counts
+        if trace is None:
+            trace = np.zeros((0, 6), np.int64)
         if profile is None:
             profile = np.zeros((2, ROM_WORDS), np.int64)
-        return (self.watch_mask, trace, profile, self.rom)
+        return (self._watch_mask, trace, profile, self._rom)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -598,7 +718,7 @@ class Machine:
             self._debug_hooks(),
         )
         if status == ST_INVALID:
-            raise InvalidOpcode(int(self.rom[self.pc]), self.pc, self.cycles)
+            raise InvalidOpcode(int(self._rom[self.pc]), self.pc, self.cycles)
         if status == ST_STACK:
             raise StackOverflow(self.sp, self.pc, self.cycles)
         return status
@@ -634,13 +754,17 @@ class Machine:
         program stops, in chunks, and Ctrl-C returns ``StopReason.INTERRUPTED`` with the
         state intact. A run that starts on a breakpoint executes that instruction first.
         """
+        if max_cycles is not None:
+            max_cycles = validate.integer(
+                max_cycles, "max_cycles", high=validate.INT64_MAX - self.cycles
+            )
         if self._watch_values or self._conditions:
             from .debug.conditions import run_with_conditions
 
             return run_with_conditions(self, max_cycles)
         if max_cycles is not None and max_cycles <= 0:
             return StopReason(StopKind.MAX_CYCLES, self.pc, self.cycles)
-        end_total = None if max_cycles is None else self.cycles + int(max_cycles)
+        end_total = None if max_cycles is None else self.cycles + max_cycles
         try:
             if self.breakpoints and self.pc in self.breakpoints and self.mode == "running":
                 status = self._call(self._clean, self.cycles + 1)
@@ -663,13 +787,15 @@ class Machine:
         `slot_address`, each run from power-on until stopsys or `max_cycles`, all in one
         jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
         ``stack_max``, ``instructions`` (executed). The Machine's own state is not touched."""
-        words = np.ascontiguousarray(slot_words, dtype=np.int64)
+        words = np.ascontiguousarray(check_words(slot_words, "slot words"))
         if words.ndim != 2:
-            raise Pms150cError("slot_words must be a 2-D array [runs, words]")
-        if slot_address < 0 or slot_address + words.shape[1] > ROM_WORDS:
-            raise Pms150cError("the slot does not fit in ROM")
+            raise ArgumentError("slot_words must be a 2-D array [runs, words]")
+        slot_address = validate.integer(slot_address, "slot_address", 0, ROM_WORDS - 1)
+        if slot_address + words.shape[1] > ROM_WORDS:
+            raise ArgumentError("the slot does not fit in ROM")
+        max_cycles = validate.integer(max_cycles, "max_cycles", 0, validate.INT64_MAX)
         status, cycles, ram, stack_max, instructions, pcs, sps = core.run_batch(
-            self._clean, core.PACKED, int(slot_address), words, int(max_cycles), self.stack_checks
+            self._clean, core.PACKED, slot_address, words, max_cycles, self.stack_checks
         )
         failed = np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))
         if failed.size:
@@ -678,7 +804,7 @@ class Machine:
             if status[i] == ST_STACK:
                 raise StackOverflow(int(sps[i]), pc, cycle, run=i)
             in_slot = slot_address <= pc < slot_address + words.shape[1]
-            word = words[i, pc - slot_address] if in_slot else self.rom[pc]
+            word = words[i, pc - slot_address] if in_slot else self._rom[pc]
             raise InvalidOpcode(int(word), pc, cycle, run=i)
         names = np.array(["max_cycles", "stopsys"])[(status == ST_STOPSYS).astype(int)]
         return {
@@ -713,3 +839,14 @@ class Machine:
             f"Machine(pc=0x{self.pc:03x}, a=0x{self.a:02x}, sp=0x{self.sp:02x}, "
             f"flags={int(self.flags):04b}, cycles={self.cycles}, {self.mode})"
         )
+
+
+def _frozen_view(array: np.ndarray) -> np.ndarray:
+    """A read-only view: its flags and shape are its own, the core's array stays as it is."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _access_bits(read: bool, write: bool) -> int:
+    return (1 if validate.flag(read, "read") else 0) | (2 if validate.flag(write, "write") else 0)

@@ -170,7 +170,8 @@ def test_watchpoint_stops_after_the_writing_instruction():
     assert reason == StopReason.WATCHPOINT
     assert (reason.address, reason.access, reason.instruction_pc) == (0x11, "write", 5)
     assert (reason.pc, int(m.ram[0x11])) == (6, 1)
-    m.watch_mask[:] = 0
+    m.unwatch(0x11)
+    assert not m.watch_mask.any()
     assert m.run(100) == StopReason.MAX_CYCLES
 
 

@@ -107,10 +107,14 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
     """Run `machine` up to `max_cycles` (or stopsys) watching for firmware mistakes.
 
     Breakpoints and the machine's own watchpoints are suspended during the run, and stack
-    checks are on even for a machine made with ``stack_checks=False``."""
-    from ..machine import StopKind
+    checks are on even for a machine made with ``stack_checks=False``. Ctrl-C ends the
+    run with the report so far (its stop is INTERRUPTED), as `Machine.run` does."""
+    from ..machine import StopKind, StopReason
+    from ..validate import INT64_MAX, integer
 
-    saved_mask = machine.watch_mask.copy()
+    max_cycles = integer(max_cycles, "max_cycles", 1, INT64_MAX - machine.cycles)
+
+    saved_mask = machine._watch_mask.copy()
     saved_values, saved_conditions = machine._watch_values, machine._conditions
     saved_breakpoints = set(machine.breakpoints)
     saved_stack_checks = machine.stack_checks
@@ -118,7 +122,7 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
     settled = np.zeros(RAM_BYTES, dtype=bool)  # written, or its uninitialised read reported
     ram_start = machine.ram.copy()
     report = CheckReport(stop=None, cycles=0, stack_max=0)
-    mask = machine.watch_mask
+    mask = machine._watch_mask
     mask[:] = 0
     mask[:RAM_BYTES] = WATCH_READ | WATCH_WRITE
     mask[SP_SLOT] = WATCH_WRITE
@@ -155,8 +159,10 @@ def check_firmware(machine, max_cycles: int) -> CheckReport:
                     report.uninitialised_reads.append(UninitialisedRead(pc, address, reason.cycles))
             settled[list(reads | writes)] = True
             mask[:RAM_BYTES][settled] = 0  # nothing more to learn about these bytes
+    except KeyboardInterrupt:  # between two runs: the same stop a run would report
+        report.stop = StopReason(StopKind.INTERRUPTED, machine.pc, machine.cycles)
     finally:
-        machine.watch_mask[:] = saved_mask
+        machine._watch_mask[:] = saved_mask
         machine.stack_checks = saved_stack_checks
         machine._watch_values, machine._conditions = saved_values, saved_conditions
         for pc in saved_breakpoints:

@@ -63,29 +63,35 @@ def add_watch(
 ) -> int:
     """Set the core's watch bits for `address` (every byte of a named variable) and
     remember the value condition (on the whole variable); returns the first slot."""
-    slots, size = watch_slots(machine, address, io)
+    from ..validate import describe, flag, integer
+
+    slots, size = watch_slots(machine, address, flag(io, "io"))
     if value is not None:
-        v = int(value)
-        if size == 1 and not 0 <= v <= 0xFF:
-            raise WatchError(f"watch value {value!r} is not a byte")
-        if size > 1 and not -(1 << (8 * size - 1)) <= v < 1 << (8 * size):
-            raise WatchError(f"watch value {value!r} does not fit {size} bytes")
+        low, high = (0, 0xFF) if size == 1 else (-(1 << (8 * size - 1)), (1 << (8 * size)) - 1)
+        try:
+            value = integer(value, "watch value", low, high, error=WatchError)
+        except WatchError:
+            fits = "is not a byte" if size == 1 else f"does not fit {size} bytes"
+            raise WatchError(f"watch value {describe(value)} {fits}") from None
+    read, write = flag(read, "read", error=WatchError), flag(write, "write", error=WatchError)
     if not (read or write):
         raise WatchError("a watchpoint needs read=True, write=True or both")
     for slot in slots:
-        machine.watch_mask[slot] = (WATCH_READ if read else 0) | (WATCH_WRITE if write else 0)
+        machine._watch_mask[slot] = (WATCH_READ if read else 0) | (WATCH_WRITE if write else 0)
         if value is None:
             machine._watch_values.pop(slot, None)
         elif size == 1:
-            machine._watch_values[slot] = int(value)
+            machine._watch_values[slot] = value
         else:  # the whole variable, whichever byte the access touched
-            machine._watch_values[slot] = (slots[0], size, int(value) % (1 << (8 * size)))
+            machine._watch_values[slot] = (slots[0], size, value % (1 << (8 * size)))
     return slots[0]
 
 
 def remove_watch(machine, address: int | str, *, io: bool = False) -> None:
-    for slot in watch_slots(machine, address, io)[0]:
-        machine.watch_mask[slot] = 0
+    from ..validate import flag
+
+    for slot in watch_slots(machine, address, flag(io, "io"))[0]:
+        machine._watch_mask[slot] = 0
         machine._watch_values.pop(slot, None)
 
 
@@ -114,7 +120,7 @@ def run_with_conditions(machine, max_cycles: int | None):
 
     if max_cycles is not None and max_cycles <= 0:
         return StopReason(StopKind.MAX_CYCLES, machine.pc, machine.cycles)
-    end = None if max_cycles is None else machine.cycles + int(max_cycles)
+    end = None if max_cycles is None else machine.cycles + int(max_cycles)  # checked by run
     try:
         if machine._conditions:
             return _run_stepping(machine, end)
