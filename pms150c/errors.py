@@ -169,3 +169,21 @@ class StackOverflow(SimulationError):
     def __init__(self, sp: int, pc: int, cycles: int, run: int | None = None):
         self.sp = sp
         super().__init__(f"stack pointer 0x{sp:02x} leaves RAM", pc, cycles, run)
+
+
+class BlankWordError(SimulationError):
+    """The CPU fetched a word the image does not program: blank OTP reads 0x1FFF, which the
+    silicon executes as `call 0x3ff` (and 0x3FF calls itself until the stack overflows).
+    Raised at the first such word, so the message names where the program went astray;
+    `Machine(image, blank_checks=False)` executes it as the silicon does."""
+
+    def __init__(self, pc: int, cycles: int, run: int | None = None):
+        self.word = 0x1FFF
+        self.pc = pc
+        self.cycles = cycles
+        self.run = run
+        where = "" if run is None else f"batch run {run}: "
+        Pms150cError.__init__(
+            self,
+            f"{where}executed blank (unprogrammed) word 0x1FFF at 0x{pc:03X}, cycle {cycles}",
+        )

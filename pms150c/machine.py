@@ -37,6 +37,7 @@ from .device import (
 from .errors import (
     AddressError,
     ArgumentError,
+    BlankWordError,
     InvalidOpcode,
     LabelError,
     PinError,
@@ -223,9 +224,12 @@ class Machine:
 
     ``stack_checks`` (default on) makes a push past RAM or a pop below 0 raise
     `StackOverflow`; off, stack addresses wrap modulo 64 as the silicon would.
+    ``blank_checks`` (default on) makes fetching a word the image does not program (blank
+    OTP, 0x1FFF) raise `BlankWordError` at that word; off, it runs as the silicon runs it,
+    `call 0x3ff`.
     """
 
-    def __init__(self, image: Image, *, stack_checks: bool = True):
+    def __init__(self, image: Image, *, stack_checks: bool = True, blank_checks: bool = True):
         if not isinstance(image, Image):
             raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
         self._image = image
@@ -235,6 +239,14 @@ class Machine:
         self._rom.flags.writeable = False
         self._rom_view = _frozen_view(self._rom)
         self._clean = core.predecode(self._rom)
+        # blank_checks: a word the image does not program is a BREAK that _call reports
+        blank_checks = validate.flag(blank_checks, "blank_checks")
+        written = np.asarray(image.written, dtype=bool)
+        if written.shape != (ROM_WORDS,):
+            raise ArgumentError(f"the image's written mask must have {ROM_WORDS} entries")
+        self._blank = ~written if blank_checks else None
+        if self._blank is not None:
+            self._clean[self._blank] = core.OP_BREAK
         self._prog = self._clean.copy()
         self._prog_dirty = False
         self._ram = np.zeros(RAM_BYTES, dtype=np.uint8)
@@ -721,6 +733,8 @@ class Machine:
             raise InvalidOpcode(int(self._rom[self.pc]), self.pc, self.cycles)
         if status == ST_STACK:
             raise StackOverflow(self.sp, self.pc, self.cycles)
+        if status == ST_BREAKPOINT and self._blank is not None and self._blank[self.pc]:
+            raise BlankWordError(self.pc, self.cycles)
         return status
 
     def _reason(self, status: int) -> StopReason:
@@ -797,12 +811,16 @@ class Machine:
         status, cycles, ram, stack_max, instructions, pcs, sps = core.run_batch(
             self._clean, core.PACKED, slot_address, words, max_cycles, self.stack_checks
         )
-        failed = np.flatnonzero((status == ST_INVALID) | (status == ST_STACK))
+        failed = np.flatnonzero(
+            (status == ST_INVALID) | (status == ST_STACK) | (status == ST_BREAKPOINT)
+        )
         if failed.size:
             i = int(failed[0])
             pc, cycle = int(pcs[i]), int(cycles[i])
             if status[i] == ST_STACK:
                 raise StackOverflow(int(sps[i]), pc, cycle, run=i)
+            if status[i] == ST_BREAKPOINT:  # the only BREAK words of a batch: blank ROM
+                raise BlankWordError(pc, cycle, run=i)
             in_slot = slot_address <= pc < slot_address + words.shape[1]
             word = words[i, pc - slot_address] if in_slot else self._rom[pc]
             raise InvalidOpcode(int(word), pc, cycle, run=i)

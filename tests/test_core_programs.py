@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pms150c import assemble
-from pms150c.errors import StackOverflow
+from pms150c.errors import BlankWordError, StackOverflow
 from pms150c.machine import Machine, StopReason
 
 
@@ -99,7 +99,7 @@ def test_running_off_the_program_overflows_the_stack_at_a_known_cycle():
     # Blank words are 0x1FFF = call 0x3FF, and 0x3FF itself calls 0x3FF. Each call pushes
     # 2 bytes: the calls at SP = 0x30, 0x32, ..., 0x3E (8 calls) succeed, the one at
     # SP = 0x40 is refused (SP + 1 > 0x3F) before it changes anything.
-    m = machine("mov a, #0x30\n mov.io 0x02, a\n")  # then blank ROM
+    m = machine("mov a, #0x30\n mov.io 0x02, a\n", blank_checks=False)  # then blank ROM
     with pytest.raises(StackOverflow) as err:
         m.run()
     # 2 setup cycles + calls at SP = 0x30, 0x32, ..., 0x3E (8 calls, 16 cycles)
@@ -107,8 +107,21 @@ def test_running_off_the_program_overflows_the_stack_at_a_known_cycle():
     assert (m.pc, m.cycles, m.sp) == (0x3FF, 18, 0x40)
 
 
+def test_running_off_the_program_is_reported_at_the_first_blank_word():
+    m = machine("mov a, #0x30\n mov.io 0x02, a\n")
+    with pytest.raises(BlankWordError) as err:
+        m.run()
+    assert (err.value.pc, err.value.cycles, err.value.word) == (2, 2, 0x1FFF)
+    assert str(err.value) == "executed blank (unprogrammed) word 0x1FFF at 0x002, cycle 2"
+    assert (m.pc, m.cycles, m.sp) == (2, 2, 0x30)  # the blank word did not run
+    with pytest.raises(BlankWordError):
+        m.step()
+
+
 def test_without_stack_checks_the_stack_wraps_inside_ram():
-    m = machine("mov a, #0x3E\n mov.io 0x02, a\n call 0x100\n", stack_checks=False)
+    m = machine(
+        "mov a, #0x3E\n mov.io 0x02, a\n call 0x100\n", stack_checks=False, blank_checks=False
+    )
     m.run(max_cycles=6)
     # cycles 0, 1: setup; 2-3: call 0x100 at SP = 0x3E pushes 0x0003 at 0x3E/0x3F;
     # 4-5: the blank word at 0x100 (call 0x3FF) at SP = 0x40 pushes 0x0101 at 0x00/0x01

@@ -174,7 +174,7 @@ def test_vcd_writes_a_parseable_file(capsys, blink, tmp_path):
         (["exec", "{blink}", "--pin", "PA9=1"], "PA9 does not exist"),
         (["exec", "{bad_asm}"], "error: unknown"),
         (["exec", "{bad_hex}"], "line 1"),
-        (["exec", "{runaway}"], "leaves RAM"),
+        (["exec", "{runaway}"], "executed blank (unprogrammed) word 0x1FFF at 0x001"),
         (["trace", "{blink}", "-o", "{tmp}/no/dir/t.txt"], "cannot write"),
         (["profile", "{blink}", "-o", "{tmp}/no/dir/p.txt"], "cannot write"),
         (["vcd", "{blink}", "-o", "{tmp}/no/dir/w.vcd"], "cannot write"),
@@ -184,7 +184,7 @@ def test_bad_input_gives_one_line_and_exit_1(capsys, blink, tmp_path, argv, mess
     (tmp_path / "prog.txt").write_text("nop\n")
     (tmp_path / "bad.asm").write_text("\tfrobnicate a\n")
     (tmp_path / "bad.ihx").write_text("not hex\n")
-    (tmp_path / "runaway.asm").write_text("\tnop\n")  # then blank words: call 0x3ff forever
+    (tmp_path / "runaway.asm").write_text("\tnop\n")  # then blank words
     names = {
         "missing": tmp_path / "missing.asm",
         "tmp": tmp_path,

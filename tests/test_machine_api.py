@@ -7,7 +7,7 @@ import pytest
 
 import pms150c
 from pms150c import assemble, core
-from pms150c.errors import InvalidOpcode, Pms150cError, StackOverflow
+from pms150c.errors import BlankWordError, InvalidOpcode, Pms150cError, StackOverflow
 from pms150c.image import Image
 from pms150c.isa import BY_OP
 from pms150c.machine import Machine, StopReason
@@ -224,7 +224,7 @@ def test_addresses_the_chip_lacks_are_refused_not_wrapped(misuse, message):
 
 @pytest.mark.parametrize("cycle", [2**63, 2**70, -1])
 def test_schedule_pin_refuses_cycles_outside_int64(cycle):
-    m = Machine(Image([word("NOP")]))
+    m = Machine(Image([word("NOP"), word("GOTO", 0)]))
     with pytest.raises(pms150c.PinError, match="outside 0..2\\*\\*63-1"):
         m.schedule_pin(cycle, 0, 1)
     m.schedule_pin(2**63 - 1, 0, 1)  # the last cycle that fits is accepted
@@ -281,7 +281,8 @@ def test_run_batch_matches_single_runs():
 
 
 @pytest.mark.parametrize(
-    ("bad_word", "error"), [(0x0001, InvalidOpcode), (word("CALL", 1), StackOverflow)]
+    ("bad_word", "error"),
+    [(0x0001, InvalidOpcode), (word("CALL", 1), StackOverflow), (word("GOTO", 9), BlankWordError)],
 )
 def test_run_batch_reports_a_failing_run_like_a_single_run_with_its_index(bad_word, error):
     # slot at word 1; run 1 holds the bad word: an invalid opcode, or `call 1` recursing
@@ -291,7 +292,10 @@ def test_run_batch_reports_a_failing_run_like_a_single_run_with_its_index(bad_wo
     with pytest.raises(error) as batch:
         Machine(image).run_batch(1, rows, max_cycles=10_000)
     with pytest.raises(error) as single:
-        Machine(Image(np.where(np.arange(1024) == 1, bad_word, image.words))).run(10_000)
+        slot = np.arange(1024) == 1
+        Machine(Image(np.where(slot, bad_word, image.words), written=image.written | slot)).run(
+            10_000
+        )
     got, want = batch.value, single.value
     assert got.run == 1 and want.run is None
     assert (got.pc, got.cycles) == (want.pc, want.cycles)

@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from ..errors import Pms150cError, printable
+from ..errors import Pms150cError, SimulationError, printable
 
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
@@ -303,7 +303,11 @@ def _exec(args) -> int:
         if reason is not None and _status(reason):
             return _report_stop("exec", reason, args.max_cycles)
         return 0 if report.ok else 4
-    reason = machine.run(args.max_cycles)
+    try:
+        reason = machine.run(args.max_cycles)
+    except SimulationError:
+        print(format_state(machine))  # the state where it failed; the error goes to stderr
+        raise
     print(_describe(reason, args.max_cycles))
     print(format_state(machine))
     if _status(reason):
@@ -341,7 +345,7 @@ def register_trace(subparsers) -> None:
 
 def _trace(args) -> int:
     from ..state import R_TRACE_COUNT
-    from .trace import record_trace, write_trace
+    from .trace import record_trace
 
     inputs: list[Path] = []
     machine = load_machine(args.program, args.include, inputs)
@@ -351,12 +355,12 @@ def _trace(args) -> int:
     capped = last is None and args.max_cycles >= MAX_WHOLE_TRACE  # n cycles: <= n + 1 starts
     if capped:
         last = MAX_WHOLE_TRACE
-    records, reason = record_trace(machine, args.max_cycles, last=last)
-    if args.output:
-        write_trace(records, args.output, machine.image, fail=_write_fail(args.output))
-        print(f"{printable(str(args.output))}: {len(records)} instructions", file=sys.stderr)
-    else:
-        write_trace(records, sys.stdout, machine.image)
+    try:
+        records, reason = record_trace(machine, args.max_cycles, last=last)
+    except SimulationError as exc:  # the trace up to the failing instruction, then the error
+        _write_records(args, exc.trace, machine)
+        raise
+    _write_records(args, records, machine)
     executed = int(machine._regs[R_TRACE_COUNT])
     if capped and executed > MAX_WHOLE_TRACE:
         print(
@@ -365,6 +369,16 @@ def _trace(args) -> int:
             file=sys.stderr,
         )
     return _report_stop("trace", reason, args.max_cycles)
+
+
+def _write_records(args, records, machine) -> None:
+    from .trace import write_trace
+
+    if args.output:
+        write_trace(records, args.output, machine.image, fail=_write_fail(args.output))
+        print(f"{printable(str(args.output))}: {len(records)} instructions", file=sys.stderr)
+    else:
+        write_trace(records, sys.stdout, machine.image)
 
 
 # -- profile -----------------------------------------------------------------------------
@@ -392,21 +406,29 @@ def register_profile(subparsers) -> None:
 
 
 def _profile(args) -> int:
-    from ..files import write_text
-
     inputs: list[Path] = []
     machine = load_machine(args.program, args.include, inputs)
     _refuse_clobber(inputs, [args.output])
     _arm(machine, args)
     machine.enable_profile()
-    reason = machine.run(args.max_cycles)
+    try:
+        reason = machine.run(args.max_cycles)
+    except SimulationError:  # the profile up to the failure, then the error
+        _write_profile(args, machine)
+        raise
+    _write_profile(args, machine)
+    return _report_stop("profile", reason, args.max_cycles)
+
+
+def _write_profile(args, machine) -> None:
+    from ..files import write_text
+
     profile = machine.profile()
     text = profile.annotated_listing() if args.listing else profile.report(args.top, asm=args.asm)
     if args.output:
         write_text(args.output, text, _write_fail(args.output))
     else:
         sys.stdout.write(text)
-    return _report_stop("profile", reason, args.max_cycles)
 
 
 # -- vcd ---------------------------------------------------------------------------------

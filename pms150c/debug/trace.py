@@ -59,6 +59,7 @@ def trace_lines(records: np.ndarray, image=None) -> Iterator[str]:
     """The lines of `format_trace` one at a time (a long trace is written as it is
     formatted, never held as one string)."""
     source = getattr(image, "source", {}) or {}
+    written = getattr(image, "written", None)
     labels: dict[int, list[str]] = {}
     for name, address in (getattr(image, "labels", {}) or {}).items():
         labels.setdefault(int(address), []).append(name)
@@ -75,6 +76,8 @@ def trace_lines(records: np.ndarray, image=None) -> Iterator[str]:
         src = source.get(pc)
         if src is not None:
             line = f"{line:<62} ; {src.shown()}"
+        elif written is not None and not written[pc]:
+            line = f"{line:<62} ; blank (unprogrammed) word"
         yield line
 
 
@@ -104,7 +107,11 @@ def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: in
     """Run up to `max_cycles` and return (records, StopReason): the last `last`
     instructions, or with ``last=None`` every instruction of the run (the ring is drained
     every `chunk` cycles, so nothing is lost; memory grows with the run), at most the last
-    MAX_TRACE_DEPTH of them."""
+    MAX_TRACE_DEPTH of them.
+
+    A run that ends in an error (`InvalidOpcode`, `StackOverflow`, `BlankWordError`)
+    raises it with the records so far, the failing instruction last, as its ``trace``."""
+    from ..errors import SimulationError
     from ..machine import StopKind
     from ..state import R_TRACE_COUNT
     from ..validate import INT64_MAX, integer
@@ -114,14 +121,22 @@ def record_trace(machine, max_cycles: int, *, last: int | None = None, chunk: in
     if last is not None:
         last = integer(last, "the trace depth", 1, MAX_TRACE_DEPTH)
         machine.enable_trace(min(last, max_cycles + 2))  # n cycles: at most n + 1 starts
-        reason = machine.run(max_cycles)
+        try:
+            reason = machine.run(max_cycles)
+        except SimulationError as exc:
+            exc.trace = machine.trace()
+            raise
         return machine.trace(), reason
     chunk = integer(chunk, "chunk", 1, MAX_TRACE_DEPTH - 2)
     machine.enable_trace(chunk + 2)  # one chunk of cycles holds at most chunk + 1 starts
     end = machine.cycles + max_cycles
     parts, kept = [], 0
     while True:
-        reason = machine.run(min(chunk, end - machine.cycles))
+        try:
+            reason = machine.run(min(chunk, end - machine.cycles))
+        except SimulationError as exc:
+            exc.trace = np.concatenate([*parts, machine.trace()])[-MAX_TRACE_DEPTH:]
+            raise
         parts.append(machine.trace())
         kept += len(parts[-1])
         while kept - len(parts[0]) >= MAX_TRACE_DEPTH:  # the oldest part is not needed
