@@ -492,6 +492,10 @@ def test_sdcc_firmware_assembles_to_the_words_of_the_sdcc_build(sdcc_build, name
     ours = assemble(source, str(ihx.with_suffix(".asm")))
     assert ours.used_words > 40
     assert_same_words(theirs, ours)
+    # the C lines read from SDCC's comments in the .asm are the loader's (from the .rst)
+    c_lines = {pc: (s.filename, s.line) for pc, s in ours.symbol_table.lines.items()}
+    loaded = Image.from_ihx(ihx).symbol_table.lines
+    assert c_lines == {pc: (s.filename, s.line) for pc, s in loaded.items()}
 
 
 def test_sdcc_ihx_round_trips_through_our_image(tmp_path):

@@ -207,13 +207,14 @@ def test_profile_per_c_line_and_function_and_trace_with_c_source(sdcc_build):
         (["trace", "{ihx}", "--last", "5"], "stopsys                   ; checksum.c:"),
         (["profile", "{ihx}"], "h = (h << 5) + h + *p++"),
         (["profile", "{ihx}", "--asm"], "checksum.asm:"),
+        (["vcd", "{ihx}", "-o", "{tmp}/run.vcd", "-n", "2000"], "stopped in mode stopsys"),
     ],
 )
-def test_cli_finds_the_symbols_beside_the_ihx(sdcc_build, capsys, argv, expected):
+def test_cli_finds_the_symbols_beside_the_ihx(sdcc_build, capsys, tmp_path, argv, expected):
     from pms150c.cli import main
 
     ihx = sdcc_build("checksum")
-    code = main([a.format(ihx=ihx) for a in argv])
+    code = main([a.format(ihx=ihx, tmp=tmp_path) for a in argv])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert expected in out + err

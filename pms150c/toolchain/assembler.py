@@ -14,6 +14,7 @@ from a base given with ``bases=``; SDCC's own link bases when the source says
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ _COMPARISONS = {
     ".ifle": lambda v: v <= 0,
 }
 MAX_MACRO_DEPTH = 64
+_C_COMMENT = re.compile(r"^;\s*(?P<file>[^:;]+?):\s*(?P<line>\d+):\s?(?P<text>.*)$")
 
 # The bits of an operand value that sdaspdk13 and sdldpdk keep when the value does not fit
 # its field (measured on SDCC 4.2.0, tests/test_sdcc_differential.py): the field's own bits,
@@ -165,6 +167,7 @@ class Item:
     exprs: list[Expr] = field(default_factory=list)
     data: bytes = b""
     bindings: dict | None = None
+    c_line: SourceLine | None = None
 
 
 @dataclass
@@ -242,6 +245,7 @@ class Assembler:
         self.expansions: list[Expansion] = []
         self.conditions: list[Condition] = []
         self.next_local = FIRST_LOCAL
+        self.c_line: SourceLine | None = None  # the C line of SDCC's last `;	f.c: N:` comment
         self.user_bases = _bases(bases)
         self.sdcc = False
         self.areas: dict[str, Area] = {}
@@ -297,6 +301,10 @@ class Assembler:
             self._record(text)
             return
         labels, word, after = statement_head(text)
+        if not word and ";" in text:
+            comment = _C_COMMENT.match(text.strip())
+            if comment:  # SDCC's note of the C line whose code follows
+                self.c_line = SourceLine(comment["file"], int(comment["line"]), comment["text"])
         lowered = word.lower()
         if lowered in _CONDITIONALS:
             self._conditional(lowered, text, after, where, after - len(word) + 1)
@@ -665,6 +673,7 @@ class Assembler:
                 raise where.error(f"unknown area flag '{flag}'", tok.column)
         self.area = self._area(tok.text, "ABS" in flags, where, tok.column)
         self.area.overlay = self.area.overlay or "OVR" in flags
+        self.c_line = None
         if self.area.overlay:  # as sdaspdk13: SDCC puts each function's temporaries there
             self.area.loc = 0
 
@@ -740,6 +749,7 @@ class Assembler:
         item = Item(kind, self.area, self.area.loc, size, where, column, self.scope, **contents)
         exprs = list(item.exprs) + [o.expr for o in item.operands if o.expr is not None]
         item.bindings = self._bind(exprs)
+        item.c_line = self.c_line
         self.items.append(item)
         self._advance(size)
 
@@ -1084,6 +1094,9 @@ class Assembler:
         assigned in an RSEG area, as SDCC declares `__sfr`) and the other constants."""
         rom_areas = {id(item.area) for item in self.items}
         table = SymbolTable(code=dict(labels), asm_lines=dict(source))
+        for item in self.items:  # the C lines of SDCC output, from its comments
+            if item.c_line is not None and item.kind == "instr":
+                table.lines.setdefault((item.area.base + item.offset) // 2, item.c_line)
         data = sorted(
             (sym.address, name, sym.area)
             for name, sym in self.symbols.items()
