@@ -2,28 +2,25 @@
 
 The C sources are in tests/c/. Each test compiles one with the inputs it chooses (as -D
 macros), runs the image until the program's `stopsys`, reads the results from RAM at the
-addresses sdldpdk's map file gives for the C globals, and checks them against the same
-computation done in Python. SDCC's start-up code, its ROM tables (`ret k` through `pcadd`),
-its runtime library (_mulint, _divuint, _moduint, _divsint, _modsint) and its interrupt
-entry code run unchanged. Every program runs in both the fast Machine and the reference
-interpreter, which must agree exactly (cycles included).
+addresses of the C globals (from the symbols SDCC wrote beside the .ihx, pms150c/sdcc.py),
+and checks them against the same computation done in Python. SDCC's start-up code, its ROM
+tables (`ret k` through `pcadd`), its runtime library (_mulint, _divuint, _moduint,
+_divsint, _modsint) and its interrupt entry code run unchanged. Every program runs in both
+the fast Machine and the reference interpreter, which must agree exactly (cycles included).
 """
 
 from __future__ import annotations
 
 import random
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pms150c.image import Image
 from pms150c.machine import Machine
 from pms150c.reference import ReferenceMachine, StopReason
-from pms150c.toolchain.ihex import parse_ihx
 
 C_DIR = Path(__file__).parent / "c"
 HAVE_SDCC = shutil.which("sdcc") is not None and shutil.which("sdaspdk13") is not None
@@ -35,15 +32,12 @@ MAX_CYCLES = 2_000_000
 
 
 class Firmware:
-    """A compiled program: its image and the RAM address of each C global."""
+    """A compiled program: its image and the RAM address of each C variable."""
 
-    def __init__(self, ihx: Path, map_file: Path):
-        words, written = parse_ihx(ihx.read_text())
-        self.image = Image(np.where(written, words, 0x1FFF), written=written)
-        self.symbols = {
-            name: int(value, 16)
-            for value, name in re.findall(r"^\s+([0-9A-F]{8})\s+(_\w+)", map_file.read_text(), re.M)
-        }
+    def __init__(self, ihx: Path):
+        self.image = Image.from_ihx(ihx)
+        variables = self.image.symbol_table.variables
+        self.symbols = {name: v.address for name, v in variables.items() if v.space == "ram"}
 
 
 def compile_c(name: str, tmp_path: Path, **defines: str | int) -> Firmware:
@@ -52,7 +46,7 @@ def compile_c(name: str, tmp_path: Path, **defines: str | int) -> Firmware:
     args.append(str(C_DIR / f"{name}.c"))
     done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return Firmware(tmp_path / f"{name}.ihx", tmp_path / f"{name}.map")
+    return Firmware(tmp_path / f"{name}.ihx")
 
 
 class Run:

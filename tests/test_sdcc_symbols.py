@@ -204,6 +204,7 @@ def test_profile_per_c_line_and_function_and_trace_with_c_source(sdcc_build):
     [
         (["exec", "{ihx}", "-b", "djb2"], "(_djb2)"),
         (["exec", "{ihx}", "-w", "total"], "watchpoint: write of RAM"),
+        (["exec", "{ihx}", "-w", "djb2.n=6"], "watchpoint: write of RAM"),  # a C parameter
         (["trace", "{ihx}", "--last", "5"], "stopsys                   ; checksum.c:"),
         (["profile", "{ihx}"], "h = (h << 5) + h + *p++"),
         (["profile", "{ihx}", "--asm"], "checksum.asm:"),

@@ -137,7 +137,7 @@ def _breakpoint(machine, spec: str) -> None:
 
 # numbers of at most 16 hex or 20 decimal digits: the Machine checks their range
 _WATCH = re.compile(
-    r"^(?:(?P<io>io):)?(?P<addr>[A-Za-z_]\w{0,31}|0[xX][0-9a-fA-F]{1,16}|\d{1,20})"
+    r"^(?:(?P<io>io):)?(?P<addr>[A-Za-z_][\w.$]{0,63}|0[xX][0-9a-fA-F]{1,16}|\d{1,20})"
     r"(?::(?P<kind>r|w|rw|wr))?(?:=(?P<value>0[xX][0-9a-fA-F]{1,16}|\d{1,20}))?$"
 )
 
