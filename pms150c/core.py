@@ -50,7 +50,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from . import isa
 from .device import (
@@ -413,12 +415,50 @@ def service(regs, io, ram, sched, end, stack_checks):
         return ST_RUN
 
 
+# -- translated code (pms150c/translator.py) ----------------------------------------------
+
+
+@intrinsic
+def _enter_translation(typingctx, address, ram, regs, prog, limit, checks):
+    """Call the translated function at `address`, a run-time value, so the compiled
+    interpreter holds no address and its cache serves every ROM. The function runs whole
+    stretches of compiled code while ``cycles + remaining[pc] <= limit``, with the CPU
+    state in ``regs`` (R_A, R_PC, R_FLAGS, R_SP, R_CYCLES in and out)."""
+    sig = types.void(address, ram, regs, prog, limit, checks)
+
+    def codegen(context, builder, signature, args):
+        addr, ram_v, regs_v, prog_v, lim, chk = args
+        pointers = [
+            context.make_array(signature.args[i])(context, builder, v).data
+            for i, v in ((1, ram_v), (2, regs_v), (3, prog_v))
+        ]
+        i64 = ir.IntType(64)
+        argtypes = [
+            ir.IntType(8).as_pointer(),
+            i64.as_pointer(),
+            ir.IntType(32).as_pointer(),
+            i64,
+            ir.IntType(1),
+        ]
+        fn = builder.inttoptr(addr, ir.FunctionType(ir.VoidType(), argtypes).as_pointer())
+        values = [builder.bitcast(p, t) for p, t in zip(pointers, argtypes, strict=False)]
+        values += [lim, context.cast(builder, chk, signature.args[5], types.boolean)]
+        builder.call(fn, values)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 # -- the interpreter loop ----------------------------------------------------------------
 
 
 @njit(cache=True, _nrt=False)
-def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
-    """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*."""
+def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
+    """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*.
+
+    `blocks` is None (the plain interpreter: Numba prunes the branch) or a translation's
+    ``(address, remaining)`` (pms150c/translator.py), entered wherever a whole stretch of
+    compiled code ends before the next event; the instructions it leaves out run here."""
     a = regs[R_A]
     pc = regs[R_PC] & PC_MASK  # in range: no negative-index fix-up on prog[pc]
     flags = regs[R_FLAGS]
@@ -445,6 +485,24 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg):
                 status = st
                 break
             next_ev = regs[R_NEXT_EVENT]
+
+        if blocks is not None:
+            address, remaining = blocks
+            r = remaining[pc]
+            if r != 0 and cycles + r <= next_ev:
+                regs[R_A] = a
+                regs[R_PC] = pc
+                regs[R_FLAGS] = flags
+                regs[R_SP] = sp
+                regs[R_CYCLES] = cycles
+                _enter_translation(address, ram, regs, prog, next_ev, stack_checks)
+                a = regs[R_A]
+                pc = regs[R_PC]
+                flags = regs[R_FLAGS]
+                sp = regs[R_SP]
+                cycles = regs[R_CYCLES]
+                if cycles >= next_ev:
+                    continue
 
         code = prog[pc]
         op = code & 0xFF
@@ -813,7 +871,9 @@ def power_on(ram, io, regs):
 
 
 @njit(cache=True)
-def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stack_checks):
+def run_batch(
+    template, packed_table, slot_address, slot_words, max_cycles, stack_checks, blocks=None
+):
     """Run one program per row of `slot_words` (written at `slot_address` into a copy of
     the predecoded `template`), each from power-on until stopsys or `max_cycles`.
 
@@ -837,7 +897,7 @@ def run_batch(template, packed_table, slot_address, slot_words, max_cycles, stac
         for j in range(slot_words.shape[1]):
             prog[(slot_address + j) & PC_MASK] = packed_table[slot_words[i, j] & isa.WORD_MASK]
         power_on(ram, io, regs)
-        statuses[i] = run(prog, ram, io, regs, sched, max_cycles, stack_checks, None)
+        statuses[i] = run(prog, ram, io, regs, sched, max_cycles, stack_checks, None, blocks)
         cycles[i] = regs[R_CYCLES]
         rams[i, :] = ram
         stack_max[i] = regs[R_STACK_MAX]

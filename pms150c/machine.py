@@ -83,6 +83,10 @@ from .state import (
 
 RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
 MAX_TRACE_DEPTH = 1 << 22  # trace ring rows (48 bytes each); pms150c/debug/trace.py
+# translate=None ("auto"): a Machine switches to the block translator once its runs have
+# interpreted this many cycles, and run_batch uses it for batches of this many runs or more.
+AUTO_TRANSLATE_CYCLES = 50_000_000
+AUTO_TRANSLATE_RUNS = 64
 
 
 class StopKind(enum.Enum):
@@ -227,13 +231,30 @@ class Machine:
     ``blank_checks`` (default on) makes fetching a word the image does not program (blank
     OTP, 0x1FFF) raise `BlankWordError` at that word; off, it runs as the silicon runs it,
     `call 0x3ff`.
+
+    ``translate`` chooses the block translator (pms150c/translator.py: the ROM compiled to
+    native code, same state and cycles as the interpreter): True for every run, False
+    never, None (default) once this Machine has run `AUTO_TRANSLATE_CYCLES` cycles and for
+    `run_batch` calls of `AUTO_TRANSLATE_RUNS` runs or more. Runs with breakpoints,
+    watchpoints, traces, profiles or `break_when` conditions always interpret.
     """
 
-    def __init__(self, image: Image, *, stack_checks: bool = True, blank_checks: bool = True):
+    def __init__(
+        self,
+        image: Image,
+        *,
+        stack_checks: bool = True,
+        blank_checks: bool = True,
+        translate: bool | None = None,
+    ):
         if not isinstance(image, Image):
             raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
         self._image = image
         self.stack_checks = stack_checks
+        self.translate = translate
+        self._translation = None  # pms150c.translator.Translation of the ROM, when made
+        self._batch_translation = None  # (slot range, Translation) of the last batch
+        self._interpreted = 0  # cycles run by the interpreter (the auto rule counts them)
         # the words checked again: `image.words` is a public array a user may have replaced
         self._rom = np.array(Image(check_words(image.words, "the image's words")).words)
         self._rom.flags.writeable = False
@@ -245,6 +266,7 @@ class Machine:
         if written.shape != (ROM_WORDS,):
             raise ArgumentError(f"the image's written mask must have {ROM_WORDS} entries")
         self._blank = ~written if blank_checks else None
+        self._programmed = written.copy()  # what the translator compiles
         if self._blank is not None:
             self._clean[self._blank] = core.OP_BREAK
         self._prog = self._clean.copy()
@@ -359,6 +381,19 @@ class Machine:
     def breakpoints(self) -> Breakpoints:
         """Word addresses where `run()` stops (add labels or addresses; a set)."""
         return self._breakpoints
+
+    @property
+    def translate(self) -> bool | None:
+        """Use the block translator: True, False, or None (auto; see the class)."""
+        return self._translate
+
+    @translate.setter
+    def translate(self, value: bool | None) -> None:
+        self._translate = None if value is None else validate.flag(value, "translate")
+
+    def _written(self) -> np.ndarray:
+        """The words the image programs (the translator compiles only those)."""
+        return self._programmed.copy()
 
     @property
     def stack_checks(self) -> bool:
@@ -718,7 +753,34 @@ class Machine:
             self._prog_dirty = False
         return self._prog
 
-    def _call(self, prog: np.ndarray, end: int) -> int:
+    def _translated(self) -> tuple | None:
+        """The translation's argument for `core.run`, or None when this run interprets."""
+        if self.translate is False or self.breakpoints:
+            return None
+        if self.translate is None and self._interpreted < AUTO_TRANSLATE_CYCLES:
+            return None
+        if self._translation is None:
+            if not self._can_translate():
+                return None
+            from .translator import translate
+
+            self._translation = translate(self._clean, written=self._written())
+        return self._translation.blocks
+
+    def _can_translate(self) -> bool:
+        """Whether this llvmlite can translate; an explicit translate=True insists."""
+        from .translator import unavailable
+
+        why = unavailable()
+        if why is not None and self.translate:
+            raise ArgumentError(f"translate=True, but the block translator is not available: {why}")
+        if why is not None:
+            self.translate = False  # auto: interpret from now on
+        return why is None
+
+    def _call(self, prog: np.ndarray, end: int, blocks: tuple | None = None) -> int:
+        hooks = self._debug_hooks()
+        start = self.cycles
         status = core.run(
             prog,
             self._ram,
@@ -727,8 +789,11 @@ class Machine:
             self._sched,
             end,
             self.stack_checks,
-            self._debug_hooks(),
+            hooks,
+            blocks if hooks is None else None,
         )
+        if blocks is None or hooks is not None:
+            self._interpreted += self.cycles - start
         if status == ST_INVALID:
             raise InvalidOpcode(int(self._rom[self.pc]), self.pc, self.cycles)
         if status == ST_STACK:
@@ -788,7 +853,7 @@ class Machine:
                 end = self.cycles + RUN_CHUNK_CYCLES
                 if end_total is not None:
                     end = min(end, end_total)
-                status = self._call(self._program(), end)
+                status = self._call(self._program(), end, self._translated())
                 if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
                     return self._reason(status)
         except KeyboardInterrupt:
@@ -800,7 +865,8 @@ class Machine:
         """Run the image once per row of `slot_words`, each row written into ROM at word
         `slot_address`, each run from power-on until stopsys or `max_cycles`, all in one
         jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
-        ``stack_max``, ``instructions`` (executed). The Machine's own state is not touched."""
+        ``stack_max``, ``instructions`` (executed). The Machine's own state is not touched.
+        With the translator (see ``translate``), the slot's words are read at run time."""
         words = np.ascontiguousarray(check_words(slot_words, "slot words"))
         if words.ndim != 2:
             raise ArgumentError("slot_words must be a 2-D array [runs, words]")
@@ -808,8 +874,15 @@ class Machine:
         if slot_address + words.shape[1] > ROM_WORDS:
             raise ArgumentError("the slot does not fit in ROM")
         max_cycles = validate.integer(max_cycles, "max_cycles", 0, validate.INT64_MAX)
+        blocks = self._batch_blocks(slot_address, words.shape)
         status, cycles, ram, stack_max, instructions, pcs, sps = core.run_batch(
-            self._clean, core.PACKED, slot_address, words, max_cycles, self.stack_checks
+            self._clean,
+            core.PACKED,
+            slot_address,
+            words,
+            max_cycles,
+            self.stack_checks,
+            blocks,
         )
         failed = np.flatnonzero(
             (status == ST_INVALID) | (status == ST_STACK) | (status == ST_BREAKPOINT)
@@ -832,6 +905,22 @@ class Machine:
             "stack_max": stack_max,
             "instructions": instructions,
         }
+
+    def _batch_blocks(self, slot_address: int, shape: tuple[int, int]) -> tuple | None:
+        """The translation of the ROM with the slot left volatile, or None to interpret."""
+        runs, width = shape
+        if self.translate is False or (self.translate is None and runs < AUTO_TRANSLATE_RUNS):
+            return None
+        slot = (slot_address, slot_address + width)
+        if self._batch_translation is None or self._batch_translation[0] != slot:
+            if not self._can_translate():
+                return None
+            from .translator import translate
+
+            written = self._written()
+            written[slot[0] : slot[1]] = True
+            self._batch_translation = (slot, translate(self._clean, volatile=slot, written=written))
+        return self._batch_translation[1].blocks
 
     # -- observation -------------------------------------------------------------------------
 

@@ -144,8 +144,10 @@ def programs(draw, peripherals: bool) -> list[int]:
 
 
 @st.composite
-def scenarios(draw, peripherals: bool) -> dict:
-    rom = draw(programs(peripherals))
+def scenarios(draw, peripherals: bool, rom: list[int] | None = None) -> dict:
+    """A program (or the given `rom`) with a random start state, pins and run length."""
+    if rom is None:
+        rom = draw(programs(peripherals))
     values = draw(st.binary(min_size=len(PLAIN_IO), max_size=len(PLAIN_IO)))
     pokes = dict(zip(PLAIN_IO, values, strict=True))
     pokes[IO["flag"]] = draw(st.integers(0, 15))
@@ -183,6 +185,19 @@ def scenarios(draw, peripherals: bool) -> dict:
     }
 
 
+def set_up(m, s: dict) -> None:
+    """Put a machine (either kind) in the scenario's start state."""
+    m.ram[:] = list(s["ram"])
+    m.a = s["a"]
+    m.t16 = s["t16"]
+    for addr, value in s["pokes"].items():
+        m.io_poke(addr, value)
+    for pin, level in s["pins"].items():
+        m.set_pin(pin, level)
+    for cycle, pin, level in s["schedule"]:
+        m.schedule_pin(cycle, pin, level)
+
+
 def build(s: dict) -> tuple[Machine, ReferenceMachine]:
     image = Image(s["rom"])
     pair = (  # random programs run into unprogrammed ROM: execute it as the silicon does
@@ -190,15 +205,7 @@ def build(s: dict) -> tuple[Machine, ReferenceMachine]:
         ReferenceMachine(image, stack_checks=s["stack_checks"]),
     )
     for m in pair:
-        m.ram[:] = list(s["ram"])
-        m.a = s["a"]
-        m.t16 = s["t16"]
-        for addr, value in s["pokes"].items():
-            m.io_poke(addr, value)
-        for pin, level in s["pins"].items():
-            m.set_pin(pin, level)
-        for cycle, pin, level in s["schedule"]:
-            m.schedule_pin(cycle, pin, level)
+        set_up(m, s)
     return pair
 
 
