@@ -11,6 +11,7 @@ from .errors import (
     AssemblerError,
     AssemblerWarning,
     BlankWordError,
+    CallError,
     DataError,
     HexError,
     ImageError,
@@ -31,7 +32,7 @@ __version__ = "0.1.0"
 
 # The simulator pulls in Numba (about half a second); the assembler and disassembler do
 # not need it, so `Machine` and its stop reasons are imported on first use.
-_LAZY = {"Machine", "StopKind", "StopReason"}
+_LAZY = {"CallResult", "Machine", "MachineState", "StopKind", "StopReason"}
 
 
 def __getattr__(name: str):
@@ -53,6 +54,8 @@ __all__ = [
     "AssemblerError",
     "AssemblerWarning",
     "BlankWordError",
+    "CallError",
+    "CallResult",
     "DataError",
     "HexError",
     "Image",
@@ -60,6 +63,7 @@ __all__ = [
     "InvalidOpcode",
     "LabelError",
     "Machine",
+    "MachineState",
     "PinError",
     "Pms150cError",
     "SimulationError",

@@ -857,6 +857,47 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
     return status
 
 
+# -- a routine called from the host (Machine.call) ----------------------------------------
+
+
+@njit(cache=True, _nrt=False)
+def call_routine(
+    prog, ram, io, regs, sched, start_ram, start_io, start_regs, pokes, entry, a, flags, sp,
+    sentinel, max_cycles, stack_checks,
+):  # fmt: skip
+    """Machine.call in one jitted call: restore the start state (three array copies), store
+    the `pokes` pairs (address, byte, ...) in RAM, set A, FLAG, SP where >= 0, push
+    `sentinel` as the return address as a `call` would, and run (the CPU running) from
+    `entry` until the routine returns to the sentinel (a BREAK word in `prog`) or
+    `max_cycles` pass. Returns the run's status."""
+    for i in range(ram.size):  # loops: a slice copy would need Numba's runtime
+        ram[i] = start_ram[i]
+    for i in range(io.size):
+        io[i] = start_io[i]
+    for i in range(regs.size):
+        regs[i] = start_regs[i]
+    for i in range(0, pokes.size - 1, 2):
+        ram[pokes[i] & (RAM_BYTES - 1)] = pokes[i + 1]
+    if a >= 0:
+        regs[R_A] = a
+    if flags >= 0:
+        regs[R_FLAGS] = flags
+    if sp >= 0:
+        regs[R_SP] = sp
+    top = regs[R_SP]
+    if stack_checks and top > 0x3E:
+        return ST_STACK
+    ram[top & 0x3F] = sentinel & 0xFF
+    ram[(top + 1) & 0x3F] = sentinel >> 8
+    top = (top + 2) & 0xFF
+    regs[R_SP] = top
+    if top > regs[R_STACK_MAX]:
+        regs[R_STACK_MAX] = top
+    regs[R_PC] = entry
+    regs[R_MODE] = MODE_RUNNING  # a CPU that executes a call is running
+    return run(prog, ram, io, regs, sched, regs[R_CYCLES] + max_cycles, stack_checks, None)
+
+
 # -- batch entry point -------------------------------------------------------------------
 
 

@@ -171,6 +171,11 @@ class StackOverflow(SimulationError):
         super().__init__(f"stack pointer 0x{sp:02x} leaves RAM", pc, cycles, run)
 
 
+class CallError(SimulationError):
+    """A routine run by `Machine.call` that did not return to its caller: it stopped
+    (stopsys, a breakpoint) or used up `max_cycles` first."""
+
+
 class BlankWordError(SimulationError):
     """The CPU fetched a word the image does not program: blank OTP reads 0x1FFF, which the
     silicon executes as `call 0x3ff` (and 0x3FF calls itself until the stack overflows).

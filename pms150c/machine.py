@@ -17,6 +17,7 @@ import enum
 from collections.abc import Iterator, MutableSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from .errors import (
     AddressError,
     ArgumentError,
     BlankWordError,
+    CallError,
     InvalidOpcode,
     LabelError,
     PinError,
@@ -135,6 +137,43 @@ class StopReason:
     def __repr__(self) -> str:
         extra = f", address=0x{self.address:02x}, {self.access}" if self.address is not None else ""
         return f"StopReason({self.kind.name}, pc=0x{self.pc:03x}, cycles={self.cycles}{extra})"
+
+
+@dataclass(frozen=True, eq=False)
+class MachineState:
+    """Everything a Machine holds that a run changes (RAM, IO, the CPU and peripheral
+    registers, pending pin changes), saved by `Machine.save_state` as read-only copies;
+    `Machine.restore_state` and `Machine.call` start from one."""
+
+    ram: np.ndarray
+    io: np.ndarray
+    regs: np.ndarray
+    schedule: np.ndarray
+
+
+class CallResult(NamedTuple):
+    """What a routine left after `Machine.call`: A, FLAG (0..15), SP, the RAM, and the
+    cycles from its first instruction up to and including its return (a caller's own
+    `call` instruction would add 2)."""
+
+    a: int
+    flags: int
+    sp: int
+    cycles: int
+    ram: bytes
+
+    def u16(self, address: int) -> int:
+        """The little-endian 16-bit value at RAM `address` (an SDCC int)."""
+        return self.ram[address] | self.ram[(address + 1) % RAM_BYTES] << 8
+
+
+def _frozen_copy(array: np.ndarray) -> np.ndarray:
+    copy = array.copy()
+    copy.flags.writeable = False
+    return copy
+
+
+CALL_RETURN = ROM_WORDS - 1  # Machine.call's return address: the fuse word, never executed
 
 
 class Flags:
@@ -289,6 +328,11 @@ class Machine:
         self._profile_start = 0
         self._flags = Flags(self)
         self.reset()
+        # Machine.call: the power-on state, and the ROM with a BREAK at the return address
+        self._power_on = self.save_state()
+        self._call_prog = self._clean.copy()
+        self._call_prog[CALL_RETURN] = core.OP_BREAK
+        self._call_entries: dict = {}
 
     @classmethod
     def from_asm(cls, path: str | Path, **options) -> Machine:
@@ -921,6 +965,151 @@ class Machine:
             written[slot[0] : slot[1]] = True
             self._batch_translation = (slot, translate(self._clean, volatile=slot, written=written))
         return self._batch_translation[1].blocks
+
+    # -- states and calls ----------------------------------------------------------------------
+
+    def save_state(self) -> MachineState:
+        """A copy of the whole state, for `restore_state` or as the start of `call`s."""
+        self._compact_schedule()
+        return MachineState(
+            _frozen_copy(self._ram),
+            _frozen_copy(self._io),
+            _frozen_copy(self._regs),
+            _frozen_copy(self._sched),
+        )
+
+    def restore_state(self, state: MachineState) -> None:
+        """Go back to a state `save_state` made (of this Machine or one of the same ROM)."""
+        self._check_state(state)
+        self._ram[:] = state.ram
+        self._io[:] = state.io
+        self._regs[:] = state.regs
+        self._load_schedule(state.schedule)
+
+    def _check_state(self, state) -> None:
+        if not isinstance(state, MachineState):
+            raise ArgumentError(f"state must be a MachineState, not {validate.describe(state)}")
+        if state.regs.shape != self._regs.shape:
+            raise ArgumentError("the state was saved by a different version of pms150c")
+
+    def _load_schedule(self, rows: np.ndarray) -> None:
+        n = len(rows)
+        if n > len(self._sched_buffer):
+            self._sched_buffer = np.zeros((2 * n, 3), dtype=np.int64)
+        self._sched_buffer[:n] = rows
+        self._sched_len = n
+        self._sched = self._sched_buffer[:n]
+
+    def call(
+        self,
+        routine: int | str,
+        *,
+        a: int | None = None,
+        ram: dict | None = None,
+        flags: int | None = None,
+        sp: int | None = None,
+        state: MachineState | None = None,
+        max_cycles: int = 1_000_000,
+    ) -> CallResult:
+        """Run `routine` (a ROM address, label or C function) as if called, from `state`
+        (default: this Machine's power-on state, no pins driven) with A, FLAG, SP and the
+        RAM bytes of `ram` ({address or variable name: value}; a name takes its size from
+        the build) set first; return what it left once it returns.
+
+        The return address is pushed at SP (the start state's unless `sp` is given; at
+        power-on SP is 0, so it lands in RAM 0 and 1) and points at the fuse word 0x3FF,
+        where the run stops. The Machine keeps the state the routine ended in. A routine
+        that stops or runs `max_cycles` cycles without returning raises `CallError`.
+        Calls interpret (no translator) and ignore breakpoints and watchpoints; with a
+        saved `state` and plain RAM addresses one call costs a few microseconds."""
+        entry = self._call_entry(routine)
+        if state is None:
+            start = self._power_on
+        else:
+            self._check_state(state)
+            start = state
+        pokes, named = self._call_pokes(ram)
+        if named:  # variables by name: stored with write_var into the start state
+            self.restore_state(start)
+            for key, value in ram.items():
+                if isinstance(key, str):
+                    self.write_var(key, value)
+            start = self.save_state()
+        elif len(start.schedule) or self._sched_len:
+            self._load_schedule(start.schedule)
+        status = core.call_routine(
+            self._call_prog,
+            self._ram,
+            self._io,
+            self._regs,
+            self._sched,
+            start.ram,
+            start.io,
+            start.regs,
+            pokes,
+            entry,
+            -1 if a is None else validate.integer(a, "a") & 0xFF,
+            -1 if flags is None else validate.integer(flags, "flags") & 0x0F,
+            -1 if sp is None else validate.integer(sp, "sp", 0, 0xFF),
+            CALL_RETURN,
+            validate.integer(max_cycles, "max_cycles", 1, validate.INT64_MAX),
+            self.stack_checks,
+        )
+        return self._call_result(status, int(start.regs[R_CYCLES]), max_cycles)
+
+    def _call_result(self, status: int, start_cycles: int, max_cycles: int) -> CallResult:
+        regs = self._regs
+        pc, cycles = int(regs[R_PC]), int(regs[R_CYCLES])
+        if status == ST_BREAKPOINT and pc == CALL_RETURN:
+            return CallResult(
+                int(regs[R_A]),
+                int(regs[R_FLAGS]),
+                int(regs[R_SP]),
+                cycles - start_cycles,
+                self._ram.tobytes(),
+            )
+        if status == ST_INVALID:
+            raise InvalidOpcode(int(self._rom[pc]), pc, cycles)
+        if status == ST_STACK:
+            raise StackOverflow(int(regs[R_SP]), pc, cycles)
+        if status == ST_BREAKPOINT and self._blank is not None and self._blank[pc]:
+            raise BlankWordError(pc, cycles)
+        why = {
+            ST_STOPSYS: "executed stopsys",
+            ST_LIMIT: f"ran {max_cycles} cycles",
+            ST_BREAKPOINT: "stopped at a BREAK word",
+        }[status]
+        raise CallError(f"the routine {why} without returning", pc, cycles)
+
+    _NO_POKES = np.zeros(0, dtype=np.int64)
+
+    def _call_pokes(self, ram: dict | None) -> tuple[np.ndarray, bool]:
+        """(address, byte, address, byte, ...) of `ram`, and whether it names variables."""
+        if not ram:
+            return self._NO_POKES, False
+        if not isinstance(ram, dict):
+            raise ArgumentError(
+                f"ram must be a dict {{address: byte}}, not {validate.describe(ram)}"
+            )
+        flat: list[int] = []
+        named = False
+        for key, value in ram.items():
+            if type(key) is not int or not 0 <= key < RAM_BYTES:  # the fast path: plain ints
+                if isinstance(key, str):
+                    named = True
+                    continue
+                key = validate.integer(key, "RAM address", 0, RAM_BYTES - 1, error=AddressError)
+            if type(value) is not int or not -128 <= value <= 255:
+                value = validate.integer(value, f"the byte at RAM 0x{key:02x}", -128, 255)
+            flat.append(key)
+            flat.append(value & 0xFF)
+        return np.array(flat, dtype=np.int64), named
+
+    def _call_entry(self, routine: int | str) -> int:
+        key = (type(routine), routine)  # 1 and True are different routines to a dict
+        if key not in self._call_entries:
+            self._call_entries[key] = self._breakpoints._resolve(routine)
+        return self._call_entries[key]
 
     # -- observation -------------------------------------------------------------------------
 
