@@ -911,14 +911,15 @@ def power_on(ram, io, regs):
     io[IO_PADIER] = PADIER_RESET
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_batch(
     template, packed_table, slot_address, slot_words, max_cycles, stack_checks, blocks=None
 ):
     """Run one program per row of `slot_words` (written at `slot_address` into a copy of
     the predecoded `template`), each from power-on until stopsys or `max_cycles`.
 
-    Returns (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],
+    Releases the GIL (Machine.run_batch runs parts of a batch in threads). Returns
+    (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],
     instructions int64[n], pc int64[n], sp int64[n]); pc and sp are where each run ended,
     so a run stopped by an invalid opcode or a stack overflow can be reported."""
     n = slot_words.shape[0]

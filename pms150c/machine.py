@@ -904,13 +904,15 @@ class Machine:
             return StopReason(StopKind.INTERRUPTED, self.pc, self.cycles)
 
     def run_batch(
-        self, slot_address: int, slot_words: np.ndarray, max_cycles: int
+        self, slot_address: int, slot_words: np.ndarray, max_cycles: int, *, jobs: int = 1
     ) -> dict[str, np.ndarray]:
         """Run the image once per row of `slot_words`, each row written into ROM at word
         `slot_address`, each run from power-on until stopsys or `max_cycles`, all in one
         jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
         ``stack_max``, ``instructions`` (executed). The Machine's own state is not touched.
-        With the translator (see ``translate``), the slot's words are read at run time."""
+        With the translator (see ``translate``), the slot's words are read at run time.
+        ``jobs`` > 1 splits the rows over that many threads (the jitted batch releases the
+        GIL, so they run on as many cores); the results are the same."""
         words = np.ascontiguousarray(check_words(slot_words, "slot words"))
         if words.ndim != 2:
             raise ArgumentError("slot_words must be a 2-D array [runs, words]")
@@ -918,16 +920,24 @@ class Machine:
         if slot_address + words.shape[1] > ROM_WORDS:
             raise ArgumentError("the slot does not fit in ROM")
         max_cycles = validate.integer(max_cycles, "max_cycles", 0, validate.INT64_MAX)
+        jobs = validate.integer(jobs, "jobs", 1, 1024)
         blocks = self._batch_blocks(slot_address, words.shape)
-        status, cycles, ram, stack_max, instructions, pcs, sps = core.run_batch(
-            self._clean,
-            core.PACKED,
-            slot_address,
-            words,
-            max_cycles,
-            self.stack_checks,
-            blocks,
-        )
+
+        def batch(rows: np.ndarray) -> tuple:
+            return core.run_batch(
+                self._clean, core.PACKED, slot_address, rows, max_cycles, self.stack_checks, blocks
+            )
+
+        parts = np.array_split(words, min(jobs, max(1, len(words))))
+        if len(parts) == 1:
+            results = batch(words)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(parts)) as pool:
+                done = list(pool.map(batch, parts))
+            results = tuple(np.concatenate(column) for column in zip(*done, strict=True))
+        status, cycles, ram, stack_max, instructions, pcs, sps = results
         failed = np.flatnonzero(
             (status == ST_INVALID) | (status == ST_STACK) | (status == ST_BREAKPOINT)
         )

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--model", metavar="FILE", help="reference model .npz for a firmware with other weights"
     )
-    ap.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    ap.add_argument("--jobs", type=int, default=1, metavar="N", help="threads (one per core)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     return ap
 
@@ -95,16 +96,8 @@ def _load_data(args, kind: str, model) -> tuple[np.ndarray, np.ndarray]:
     return preprocess(images, model.spec), labels
 
 
-_worker_kernel = None  # the kernel a worker process runs, set once by _init_worker
-
-
-def _init_worker(kernel) -> None:
-    global _worker_kernel
-    _worker_kernel = kernel
-
-
-def _run_chunk(x: np.ndarray) -> dict[str, np.ndarray]:
-    out = _worker_kernel.run(x)
+def _run_chunk(kernel, x: np.ndarray) -> dict[str, np.ndarray]:
+    out = kernel.run(x)
     del out["ram"]
     return out
 
@@ -182,18 +175,14 @@ def _progress(kernel, chunks, args):
 
 
 def _results(kernel, chunks, jobs: int):
-    """Chunk results in order; workers get the assembled kernel once, when they start."""
+    """Chunk results in order. With jobs > 1, threads run chunks at once: the jitted batch
+    releases the GIL, so they use as many cores, and share the loaded core and kernel."""
     if jobs == 1 or len(chunks) == 1:
-        _init_worker(kernel)
         for chunk in chunks:
-            yield _run_chunk(chunk)
+            yield _run_chunk(kernel, chunk)
         return
-    # fork (where the OS has it) hands the workers the already loaded jitted core: a spawned
-    # worker would spend ~1 s importing Numba and loading the core before its first image
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(kernel,)) as pool:
-        yield from pool.imap(_run_chunk, chunks)
+    with ThreadPoolExecutor(jobs) as pool:
+        yield from pool.map(partial(_run_chunk, kernel), chunks)
 
 
 def _print_summary(r: dict) -> None:

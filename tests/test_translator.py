@@ -21,7 +21,7 @@ from test_differential import PLAIN_IO, SCALE, SETUP_REGS, outcome, scenarios, s
 
 from pms150c import core, translator
 from pms150c.device import IO_NAMES, PA_PINS
-from pms150c.errors import StackOverflow
+from pms150c.errors import InvalidOpcode, StackOverflow
 from pms150c.image import Image
 from pms150c.isa import INSTRUCTIONS
 from pms150c.machine import AUTO_TRANSLATE_CYCLES, Machine
@@ -414,3 +414,31 @@ def test_the_cache_key_covers_the_volatile_words_and_the_written_mask():
         translator._key(packed, None, written),
     }
     assert len(keys) == 3
+
+
+# -- batches in threads -------------------------------------------------------------------
+
+
+def test_a_batch_split_over_threads_gives_the_results_of_one_call():
+    plain, fast = _mnist_batches(300)
+    from pms150c.mnist.kernel import shipped_kernel
+    from pms150c.mnist.model import shipped_test_set
+
+    kernel = shipped_kernel()
+    x, _ = shipped_test_set(kernel.kind)
+    words = kernel.encode(x[:300])
+    for translate, reference in ((False, plain), (True, fast)):
+        m = Machine(kernel.image, translate=translate)
+        for jobs in (2, 3):
+            _assert_batches_agree(reference, m.run_batch(kernel.slot, words, 2_000_000, jobs=jobs))
+
+
+def test_a_failing_run_in_a_later_thread_is_named_by_its_row():
+    image = Image([word("MOV_A_K", 0x30), word("MOV_IO_A", IO_NAMES["sp"]), word("GOTO", 3), 0])
+    words = np.array([[word("STOPSYS")]] * 9 + [[0x0001]] + [[word("STOPSYS")]] * 4)
+    assert (
+        Machine(image).run_batch(3, words[:9], 1000, jobs=2)["status"].tolist() == ["stopsys"] * 9
+    )
+    with pytest.raises(InvalidOpcode) as info:
+        Machine(image).run_batch(3, words, 1000, jobs=2)
+    assert (info.value.run, info.value.pc, info.value.word) == (9, 3, 0x0001)
