@@ -61,9 +61,11 @@ from .device import (
     IO_FLAG,
     IO_INTEN,
     IO_INTRQ,
+    IO_PA,
     IO_PADIER,
     IO_REGS,
     IO_SP,
+    IO_TM2CT,
     PC_MASK,
     RAM_BYTES,
 )
@@ -77,13 +79,31 @@ from .peripherals.bus import (
     io_write,
     next_event,
 )
+from .peripherals.port import pa_read, pin_levels
 from .peripherals.timers import wdt_enabled
 from .state import (
+    CHECK_SP_OUTSIDE,
+    CHECK_UNINITIALISED,
+    COND_ADDRESS,
+    COND_GROUP,
+    COND_MASK,
+    COND_OP,
+    COND_OPERAND,
+    COND_SHIFT,
+    COND_SIGNED,
+    COND_SIZE,
+    COND_SPACE,
     MODE_RUNNING,
     MODE_STOPEXE,
     MODE_STOPSYS,
     N_REGS,
+    OP_EQ,
+    OP_GE,
+    OP_GT,
+    OP_LE,
+    OP_LT,
     R_A,
+    R_CHECK_COUNT,
     R_CYCLES,
     R_FLAGS,
     R_GIE,
@@ -99,7 +119,16 @@ from .state import (
     R_WATCH_INFO,
     R_WATCH_PC,
     R_WDT,
+    SPACE_A,
+    SPACE_FLAGS,
+    SPACE_GIE,
+    SPACE_IO,
+    SPACE_PC,
+    SPACE_RAM,
+    SPACE_SP,
     ST_BREAKPOINT,
+    ST_CHECK_FULL,
+    ST_CONDITION,
     ST_INVALID,
     ST_LIMIT,
     ST_RUN,
@@ -331,6 +360,154 @@ def _watch_hit(op, m, ram, sp, watch):
     return -1
 
 
+# -- firmware checks and data conditions (debug variants, see the module docstring) --------
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _log_check(log, regs, kind, pc, value, t):
+    """Append a finding of the instruction at `pc` that starts at cycle `t`."""
+    n = regs[R_CHECK_COUNT]
+    log[n, 0] = kind
+    log[n, 1] = pc
+    log[n, 2] = value
+    log[n, 3] = t
+    regs[R_CHECK_COUNT] = n + 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _first_read(addr, shadow, log, regs, pc, t):
+    """1 (and a finding) when RAM `addr` was never written since the check began; a byte
+    is reported once: after its first read it counts as settled."""
+    if shadow[addr]:
+        return 0
+    shadow[addr] = 1
+    _log_check(log, regs, CHECK_UNINITIALISED, pc, addr, t)
+    return 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _check_access(op, m, ram, sp, shadow, log, armed, regs, pc, t, stack_checks):
+    """The firmware checks of what `op` at `pc`, starting at cycle `t`, is about to touch
+    (RAM and state as they are before it executes): a read of a byte never written is a
+    finding, a write settles the byte. Returns the findings logged, or -1 when the log has
+    no room for the two rows an instruction may need (the core then stops before it; the
+    Machine empties the log).
+
+    Only words whose ``armed`` byte is set come here: every word with a RAM access and
+    every IO write of SP, at first. A word that addresses RAM directly has nothing more to
+    report once its bytes are settled, so it is disarmed then; indirect and stack accesses
+    stay armed."""
+    acc = ACCESS[op]
+    if regs[R_CHECK_COUNT] + 2 > log.shape[0]:
+        return -1
+    n = 0
+    if acc & (ACC_RAM_R | ACC_RAM_W):
+        if acc & ACC_RAM_R:
+            n += _first_read(m & 0x3F, shadow, log, regs, pc, t)
+        shadow[m & 0x3F] = 1
+        armed[pc] = 0
+    elif acc & ACC_WORD_R:
+        n += _first_read(m & 0x3F, shadow, log, regs, pc, t)
+        n += _first_read((m + 1) & 0x3F, shadow, log, regs, pc, t)
+        armed[pc] = 0
+    elif acc & ACC_WORD_W:
+        shadow[m & 0x3F] = 1
+        shadow[(m + 1) & 0x3F] = 1
+        armed[pc] = 0
+    elif acc & (ACC_IND_R | ACC_IND_W):
+        n += _first_read(m & 0x3F, shadow, log, regs, pc, t)
+        ptr = ram[m & 0x3F] & 0x3F
+        if acc & ACC_IND_R:
+            n += _first_read(ptr, shadow, log, regs, pc, t)
+        else:
+            shadow[ptr] = 1
+    elif acc & ACC_PUSH:
+        if not (stack_checks and sp > 0x3E):  # else refused: nothing is written
+            shadow[sp & 0x3F] = 1
+            shadow[(sp + 1) & 0x3F] = 1
+    elif acc & ACC_POP:
+        if not (stack_checks and sp < 2):
+            n += _first_read((sp - 2) & 0x3F, shadow, log, regs, pc, t)
+            n += _first_read((sp - 1) & 0x3F, shadow, log, regs, pc, t)
+    # an IO write of SP: the room above is for its finding (the IO branch of run logs it)
+    return n
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _cond_value(row, ram, io, regs, a, flags, sp, pc, t):
+    """The value a condition row looks at, after its shift and mask."""
+    space = row[COND_SPACE]
+    addr = row[COND_ADDRESS]
+    if space == SPACE_RAM:
+        size = row[COND_SIZE]
+        v = np.int64(0)
+        for i in range(size):
+            v |= np.int64(ram[(addr + i) & 0x3F]) << (8 * i)
+        if row[COND_SIGNED] and size < 8 and v >> (8 * size - 1) & 1:
+            v -= np.int64(1) << (8 * size)
+    elif space == SPACE_IO:
+        if addr == IO_FLAG:
+            v = 0xF0 | flags
+        elif addr == IO_SP:
+            v = sp
+        elif addr == IO_PA:
+            catch_up(regs, io, t)  # exact: nothing observable happens before next_event
+            v = pa_read(regs, io)
+        else:
+            if addr == IO_TM2CT:
+                catch_up(regs, io, t)
+            v = np.int64(io[addr & 0x1F])
+    elif space == SPACE_A:
+        v = a
+    elif space == SPACE_FLAGS:
+        v = flags
+    elif space == SPACE_SP:
+        v = sp
+    elif space == SPACE_PC:
+        v = pc
+    elif space == SPACE_GIE:
+        v = regs[R_GIE]
+    else:  # SPACE_PINS
+        catch_up(regs, io, t)
+        v = pin_levels(regs, io)
+    return (v >> row[COND_SHIFT]) & row[COND_MASK]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _cond_holds(row, v):
+    k = row[COND_OPERAND]
+    op = row[COND_OP]
+    if op == OP_EQ:
+        return v == k
+    if op == OP_LT:
+        return v < k
+    if op == OP_LE:
+        return v <= k
+    if op == OP_GT:
+        return v > k
+    if op == OP_GE:
+        return v >= k
+    return v != k
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _cond_hit(conds, ram, io, regs, a, flags, sp, pc, t):
+    """The group number of the first conjunction of rows that all hold, else -1."""
+    n = conds.shape[0]
+    i = 0
+    while i < n:
+        group = conds[i, COND_GROUP]
+        holds = True
+        while i < n and conds[i, COND_GROUP] == group:
+            if holds:
+                v = _cond_value(conds[i], ram, io, regs, a, flags, sp, pc, t)
+                holds = _cond_holds(conds[i], v)
+            i += 1
+        if holds:
+            return group
+    return -1
+
+
 # -- ALU ---------------------------------------------------------------------------------
 
 
@@ -453,12 +630,15 @@ def _enter_translation(typingctx, address, ram, regs, prog, limit, checks):
 
 
 @njit(cache=True, _nrt=False)
-def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
+def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=None, conds=None):
     """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*.
 
     `blocks` is None (the plain interpreter: Numba prunes the branch) or a translation's
     ``(address, remaining)`` (pms150c/translator.py), entered wherever a whole stretch of
-    compiled code ends before the next event; the instructions it leaves out run here."""
+    compiled code ends before the next event; the instructions it leaves out run here.
+    `checks` (the firmware checks) and `conds` (data conditions) are None or the arrays of
+    the module docstring; each is pruned when None, so every combination is its own
+    variant and the plain one carries none of them."""
     a = regs[R_A]
     pc = regs[R_PC] & PC_MASK  # in range: no negative-index fix-up on prog[pc]
     flags = regs[R_FLAGS]
@@ -468,6 +648,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
     status = ST_LIMIT
     hit = -1
     steps = 0  # instructions executed by the fast variant (the debug one counts in _count)
+    force = 1  # conds variant: evaluate after the next instruction whatever its word
     while True:
         if cycles >= next_ev:
             regs[R_A] = a
@@ -475,12 +656,31 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
             regs[R_FLAGS] = flags
             regs[R_SP] = sp
             regs[R_CYCLES] = cycles
+            gie = 0  # GIE before the service: an interrupt entry clears it
+            if checks is not None:
+                gie = regs[R_GIE]
+            if conds is not None:
+                gie = regs[R_GIE]
             st = service(regs, io, ram, sched, end, stack_checks)
             a = regs[R_A]
             pc = regs[R_PC] & PC_MASK
             flags = regs[R_FLAGS]
             sp = regs[R_SP]
             cycles = regs[R_CYCLES]
+            entered = gie != 0 and regs[R_GIE] == 0 and pc == INTERRUPT_VECTOR
+            if checks is not None:
+                if entered:  # the entry pushed the return address: those bytes are written
+                    checks[0][(sp - 2) & 0x3F] = 1
+                    checks[0][(sp - 1) & 0x3F] = 1
+            if conds is not None:
+                force = 1  # the service may have changed anything (a reset, pins, time)
+                if entered:  # an entry is a step of its own, as an instruction is
+                    group = _cond_hit(conds[0], ram, io, regs, a, flags, sp, pc, cycles)
+                    if group >= 0:
+                        regs[R_WATCH_INFO] = group
+                        regs[R_WATCH_PC] = -1  # no instruction: the interrupt entry
+                        status = ST_CONDITION
+                        break
             if st != ST_RUN:
                 status = st
                 break
@@ -523,6 +723,16 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
                 regs[R_TRACE_COUNT] += 1
             if op < OP_BREAK:
                 hit = _watch_hit(op, m, ram, sp, watch)
+        if checks is not None:
+            shadow, log, armed = checks
+            if armed[old]:
+                room = _check_access(
+                    op, m, ram, sp, shadow, log, armed, regs, old, cycles, stack_checks
+                )
+                if room < 0:
+                    pc = old
+                    status = ST_CHECK_FULL
+                    break
 
         # ---- data movement and arithmetic on RAM (the common case first) ----
         if op == OP_MOV_A_M:
@@ -771,6 +981,9 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
                 flags = v & 0xF
             elif m == IO_SP:
                 sp = v & 0xFF
+                if checks is not None:
+                    if sp > RAM_BYTES:  # room was made by _check_access
+                        _log_check(checks[1], regs, CHECK_SP_OUTSIDE, old, sp, cycles)
             elif io_write(regs, io, m, v, cycles):
                 next_ev = 0
         elif op == OP_T0SN_IO or op == OP_T1SN_IO:
@@ -845,6 +1058,18 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None):
                 regs[R_WATCH_INFO] = hit
                 regs[R_WATCH_PC] = old
                 status = ST_WATCHPOINT
+                break
+        if conds is not None:
+            rows, when = conds
+            if force or when[old]:
+                force = 0
+                group = _cond_hit(rows, ram, io, regs, a, flags, sp, pc, cycles)
+            else:
+                group = -1
+            if group >= 0:
+                regs[R_WATCH_INFO] = group
+                regs[R_WATCH_PC] = old
+                status = ST_CONDITION
                 break
 
     regs[R_A] = a

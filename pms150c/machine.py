@@ -74,6 +74,8 @@ from .state import (
     R_WATCH_PC,
     R_WDT_ACC,
     ST_BREAKPOINT,
+    ST_CHECK_FULL,
+    ST_CONDITION,
     ST_INVALID,
     ST_LIMIT,
     ST_STACK,
@@ -323,6 +325,12 @@ class Machine:
         self._watch_mask = np.zeros(96, dtype=np.uint8)  # see core.py: bit 0 read, bit 1 write
         self._watch_values: dict[int, int] = {}  # watch slot -> byte value (pms150c/debug)
         self._conditions: list = []  # break_when predicates (pms150c/debug)
+        # break_when data conditions: (Condition, its rows) in the order given, the core's
+        # rows (None when there are none) and the Condition of each row group
+        self._data_conditions: list = []
+        self._cond_rows: np.ndarray | None = None
+        self._cond_owners: list = []
+        self._checks = None  # pms150c.debug.checks.FirmwareChecks during check_firmware
         self._trace_buffer: np.ndarray | None = None
         self._profile_counts: np.ndarray | None = None
         self._profile_start = 0
@@ -752,30 +760,55 @@ class Machine:
         remove_watch(self, address, io=io)
 
     def break_when(self, predicate):
-        """Stop after the first instruction after which ``predicate(machine)`` is true
-        (checked after every instruction: the slow path). Returns `predicate`, the handle
-        `remove_break_when` takes."""
+        """Stop after the first instruction (or interrupt entry) after which `predicate`
+        holds. A data condition built from the locations of pms150c/debug/conditions.py
+        (``ram("_counter") >= 10``, ``(a == 0x42) & (flags.c == 1)``, ``pin(3) == 1``) is
+        evaluated inside the core, at the debug variant's speed; any other callable is
+        called as ``predicate(machine)`` after every instruction (the slow path). Returns
+        `predicate`, the handle `remove_break_when` takes."""
+        from .debug.conditions import Condition
+
+        if isinstance(predicate, Condition):
+            rows = predicate.rows(self)  # names resolved now: a bad one is an error here
+            self._data_conditions.append((predicate, rows))
+            self._build_conditions()
+            return predicate
         if not callable(predicate):
             raise ArgumentError(
-                f"break_when needs a function of the Machine, not {validate.describe(predicate)}"
+                "break_when needs a data condition or a function of the Machine, not "
+                f"{validate.describe(predicate)}"
             )
         self._conditions.append(predicate)
         return predicate
 
     def remove_break_when(self, predicate=None) -> None:
-        """Forget a `break_when` predicate (every one with no argument); runs go back to
-        the fast path when none is left. A predicate that was not added is a
-        `ConditionError` (pms150c/debug/conditions.py)."""
+        """Forget a `break_when` condition (every one with no argument); runs go back to
+        the fast path when none is left. One that was not added is a `ConditionError`
+        (pms150c/debug/conditions.py)."""
         if predicate is None:
             self._conditions.clear()
+            self._data_conditions.clear()
+            self._build_conditions()
             return
         for n, known in enumerate(self._conditions):
             if known is predicate:
                 del self._conditions[n]
                 return
+        for n, (known, _rows) in enumerate(self._data_conditions):
+            if known is predicate:
+                del self._data_conditions[n]
+                self._build_conditions()
+                return
         from .debug.conditions import ConditionError
 
         raise ConditionError(f"{predicate!r} is not a break_when condition of this machine")
+
+    def _build_conditions(self) -> None:
+        """The core's condition rows: every conjunction of every data condition numbered
+        as one group (see state.py, COND_*)."""
+        from .debug.conditions import stack_rows
+
+        self._cond_rows, self._cond_owners = stack_rows(self._data_conditions, self._clean)
 
     def _debug_hooks(self):
         trace, profile = self._trace_buffer, self._profile_counts
@@ -824,19 +857,28 @@ class Machine:
 
     def _call(self, prog: np.ndarray, end: int, blocks: tuple | None = None) -> int:
         hooks = self._debug_hooks()
+        checks = None if self._checks is None else self._checks.arrays
+        conds = self._cond_rows
+        observed = hooks is not None or checks is not None or conds is not None
         start = self.cycles
-        status = core.run(
-            prog,
-            self._ram,
-            self._io,
-            self._regs,
-            self._sched,
-            end,
-            self.stack_checks,
-            hooks,
-            blocks if hooks is None else None,
-        )
-        if blocks is None or hooks is not None:
+        while True:
+            status = core.run(
+                prog,
+                self._ram,
+                self._io,
+                self._regs,
+                self._sched,
+                end,
+                self.stack_checks,
+                hooks,
+                None if observed else blocks,
+                checks,
+                conds,
+            )
+            if status != ST_CHECK_FULL:
+                break
+            self._checks.drain(self._regs)  # then go on from the instruction it stopped at
+        if blocks is None or observed:
             self._interpreted += self.cycles - start
         if status == ST_INVALID:
             raise InvalidOpcode(int(self._rom[self.pc]), self.pc, self.cycles)
@@ -847,6 +889,15 @@ class Machine:
         return status
 
     def _reason(self, status: int) -> StopReason:
+        if status == ST_CONDITION:
+            pc = int(self._regs[R_WATCH_PC])
+            return StopReason(
+                StopKind.CONDITION,
+                self.pc,
+                self.cycles,
+                instruction_pc=None if pc < 0 else pc,
+                condition=self._cond_owners[int(self._regs[R_WATCH_INFO])],
+            )
         if status == ST_WATCHPOINT:
             info = int(self._regs[R_WATCH_INFO])
             return StopReason(

@@ -44,6 +44,7 @@ R_TRACE_COUNT = 25  # instructions written to the trace ring so far
 R_WATCH_INFO = 26  # last watchpoint hit: address (0..63 RAM, 64..95 IO) | kind << 8
 R_WATCH_PC = 27  # pc of the instruction that hit the watchpoint
 R_INSTRUCTIONS = 28  # instructions executed (debug variant only)
+R_CHECK_COUNT = 29  # rows written to the firmware-check log (pms150c/debug/checks.py)
 
 N_REGS = 32
 
@@ -60,6 +61,8 @@ ST_WATCHPOINT = 3
 ST_INVALID = 4
 ST_STACK = 5
 ST_RUN = 6  # internal: the boundary service lets the CPU execute
+ST_CONDITION = 10  # a data condition of break_when holds (R_WATCH_INFO = its group)
+ST_CHECK_FULL = 11  # internal: the check log is full; the Machine empties it and goes on
 
 # Time is kept exactly as an integer count of 1/944e6 s: 944e6 is the least common
 # multiple of the IHRC (16 MHz) and ILRC (59 kHz) frequencies, so one system cycle is a
@@ -76,3 +79,25 @@ TRACE_COLUMNS = ("pc", "word", "a", "flags", "sp", "cycles")
 
 def new_regs() -> np.ndarray:
     return np.zeros(N_REGS, dtype=np.int64)
+
+
+# Firmware-check log (int64[n, 4] rows: kind, pc, value, cycle at which the instruction starts).
+CHECK_UNINITIALISED = 1  # value: the RAM address read before any write
+CHECK_SP_OUTSIDE = 2  # value: the SP written, above the 64 bytes of RAM
+CHECK_COLUMNS = ("kind", "pc", "value", "cycles")
+
+# Data conditions of break_when (int64[n, 9] rows, pms150c/debug/conditions.py): a row
+# holds when ((value of location) >> shift) & mask  OP  operand; rows with the same group
+# number form a conjunction, and the core stops when every row of some group holds.
+COND_GROUP, COND_SPACE, COND_ADDRESS, COND_SIZE, COND_SIGNED = 0, 1, 2, 3, 4
+COND_SHIFT, COND_MASK, COND_OP, COND_OPERAND = 5, 6, 7, 8
+COND_COLUMNS = 9
+SPACE_RAM = 0  # `size` bytes little-endian from RAM `address`, signed when COND_SIGNED
+SPACE_IO = 1  # IO register `address` as an instruction reads it (FLAG, SP, PA: pins)
+SPACE_A = 2
+SPACE_FLAGS = 3  # OV AC C Z in bits 3..0
+SPACE_SP = 4
+SPACE_PC = 5  # the next instruction's address
+SPACE_GIE = 6
+SPACE_PINS = 7  # port A levels as seen from outside
+OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE = 0, 1, 2, 3, 4, 5

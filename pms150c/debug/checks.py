@@ -1,14 +1,16 @@
 """Firmware-author checks: stack high-water mark, reads of never-written RAM, SP leaving RAM.
 
-The uninitialised-read check rides on the core's watch mask: every RAM byte not yet
-written is watched for reads and writes, so the run stops only at the first touches of
-each byte (a few hundred stops at most, whatever the run's length). At each stop the
-instruction's full RAM access set is worked out here from the instruction table's access
-classes, so an instruction touching several bytes (idxm, call, ldt16) is judged whole.
-Real RAM powers up with unknown contents; the simulator's zeros would hide such a read.
+The checks run inside the jitted core (its checks variant, pms150c/core.py): before each
+instruction the core looks up the instruction's RAM access class (the same table the
+watchpoints use), reports a read of a byte that nothing has written since the check
+began (each byte once), and marks written bytes; a write of SP above the 64 bytes of RAM
+is reported where it happens. Findings go to a log array that the Machine empties when
+it fills, so the run never returns to Python for them: SDCC code, which moves SP on every
+call that passes a long or a struct, checks at the core's speed.
 
-Not seen: bytes written by interrupt entry (the core does not report them), so `reti`'s
-own pops are not judged; a later ordinary read of those stack bytes may be reported.
+Bytes pushed by an interrupt entry count as written, so `reti` pops are judged like `ret`.
+Real RAM powers up with unknown contents; the simulator's zeros would hide such a read.
+RAM the host sets before the check (``m.ram[...] = ...``) does not count as written.
 """
 
 from __future__ import annotations
@@ -20,11 +22,32 @@ import numpy as np
 from .. import core
 from ..device import IO_SP, RAM_BYTES
 from ..errors import StackOverflow
-from ..state import WATCH_READ, WATCH_WRITE
-from .conditions import IO_SLOT
+from ..state import CHECK_SP_OUTSIDE, CHECK_UNINITIALISED, R_CHECK_COUNT
 
-SP_SLOT = IO_SLOT + IO_SP
-OP_RETI = core.OP_RETI
+CHECK_LOG_ROWS = 256  # findings the core keeps before the Machine empties its log
+
+
+class FirmwareChecks:
+    """The core's check state for the predecoded ROM `prog`: which RAM bytes count as
+    written, which words may still find something (``armed``), and the findings log."""
+
+    def __init__(self, prog: np.ndarray):
+        self.written = np.zeros(RAM_BYTES, dtype=np.uint8)
+        self.log = np.zeros((CHECK_LOG_ROWS, 4), dtype=np.int64)
+        op = prog & 0xFF
+        operand = (prog >> 8) & 0x3FF
+        access = core.ACCESS[op]
+        ram_access = access & ~(core.ACC_IO_R | core.ACC_IO_W) != 0
+        sp_write = (access & core.ACC_IO_W != 0) & (operand == IO_SP)
+        self.armed = (ram_access | sp_write).astype(np.uint8)
+        self.arrays = (self.written, self.log, self.armed)
+        self.findings: list[tuple[int, int, int, int]] = []  # (kind, pc, value, cycles)
+
+    def drain(self, regs: np.ndarray) -> None:
+        """Move the core's log rows to `findings` and empty the log."""
+        n = int(regs[R_CHECK_COUNT])
+        self.findings += [tuple(int(x) for x in row) for row in self.log[:n]]
+        regs[R_CHECK_COUNT] = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +100,8 @@ class CheckReport:
 
 def ram_accesses(word: int, ram: np.ndarray, sp_after: int) -> tuple[set[int], set[int]]:
     """(bytes read, bytes written) by the instruction `word`, given RAM before it (the
-    pointer byte of idxm is all that is looked at) and SP after it."""
+    pointer byte of idxm is all that is looked at) and SP after it: the access classes
+    of core.ACCESS, as the core's checks and watchpoints see them."""
     packed = int(core.PACKED[int(word) & 0x1FFF])
     op, m = packed & 0xFF, (packed >> 8) & 0x3FF
     acc = int(core.ACCESS[op]) if op < len(core.ACCESS) else 0
@@ -98,7 +122,7 @@ def ram_accesses(word: int, ram: np.ndarray, sp_after: int) -> tuple[set[int], s
         writes.add(int(ram[m & 0x3F]) & 0x3F)
     if acc & core.ACC_PUSH:
         writes |= {(sp_after - 2) & 0x3F, (sp_after - 1) & 0x3F}
-    if acc & core.ACC_POP and op != OP_RETI:
+    if acc & core.ACC_POP:
         reads |= {sp_after & 0x3F, (sp_after + 1) & 0x3F}
     return reads, writes
 
@@ -106,67 +130,53 @@ def ram_accesses(word: int, ram: np.ndarray, sp_after: int) -> tuple[set[int], s
 def check_firmware(machine, max_cycles: int) -> CheckReport:
     """Run `machine` up to `max_cycles` (or stopsys) watching for firmware mistakes.
 
-    Breakpoints and the machine's own watchpoints are suspended during the run, and stack
-    checks are on even for a machine made with ``stack_checks=False``. Ctrl-C ends the
-    run with the report so far (its stop is INTERRUPTED), as `Machine.run` does."""
-    from ..machine import StopKind, StopReason
+    Breakpoints, watchpoints and break_when conditions are suspended during the run, and
+    stack checks are on even for a machine made with ``stack_checks=False``. Ctrl-C ends
+    the run with the report so far (its stop is INTERRUPTED), as `Machine.run` does."""
     from ..validate import INT64_MAX, integer
 
     max_cycles = integer(max_cycles, "max_cycles", 1, INT64_MAX - machine.cycles)
-
     saved_mask = machine._watch_mask.copy()
-    saved_values, saved_conditions = machine._watch_values, machine._conditions
-    saved_breakpoints = set(machine.breakpoints)
-    saved_stack_checks = machine.stack_checks
-    machine.stack_checks = True  # so the run stops at the push or pop that leaves RAM
-    settled = np.zeros(RAM_BYTES, dtype=bool)  # written, or its uninitialised read reported
-    ram_start = machine.ram.copy()
+    saved = (
+        machine._watch_values,
+        machine._conditions,
+        machine._cond_rows,
+        machine._cond_owners,
+        machine.stack_checks,
+        set(machine.breakpoints),
+    )
     report = CheckReport(stop=None, cycles=0, stack_max=0)
-    mask = machine._watch_mask
-    mask[:] = 0
-    mask[:RAM_BYTES] = WATCH_READ | WATCH_WRITE
-    mask[SP_SLOT] = WATCH_WRITE
+    checks = FirmwareChecks(machine._clean)
+    machine._watch_mask[:] = 0
     machine._watch_values, machine._conditions = {}, []
+    machine._cond_rows, machine._cond_owners = None, []
+    machine.stack_checks = True  # so the run stops at the push or pop that leaves RAM
     machine.breakpoints.clear()
-    end = machine.cycles + int(max_cycles)
+    machine._checks = checks
+    machine._regs[R_CHECK_COUNT] = 0
     try:
-        while True:
-            try:
-                reason = machine.run(end - machine.cycles)
-            except StackOverflow as exc:
-                report.stack_problems.append(
-                    StackProblem(exc.pc, exc.sp, exc.cycles, "a push or pop would leave RAM")
-                )
-                report.stop = exc
-                break
-            if reason != StopKind.WATCHPOINT:
-                report.stop = reason
-                break
-            pc = reason.instruction_pc
-            if reason.address == SP_SLOT:
-                if machine.sp > RAM_BYTES:
-                    report.stack_problems.append(
-                        StackProblem(pc, machine.sp, machine.cycles, "SP set outside RAM")
-                    )
-                continue
-            # RAM before the instruction where ram_accesses looks (the idxm pointer byte):
-            # a byte not yet settled has not been touched since the check began, and a
-            # settled pointer byte was not this instruction's write (that would not stop)
-            before = np.where(settled, machine.ram, ram_start)
-            reads, writes = ram_accesses(int(machine.rom[pc]), before, machine.sp)
-            for address in sorted(reads):
-                if not settled[address]:
-                    report.uninitialised_reads.append(UninitialisedRead(pc, address, reason.cycles))
-            settled[list(reads | writes)] = True
-            mask[:RAM_BYTES][settled] = 0  # nothing more to learn about these bytes
-    except KeyboardInterrupt:  # between two runs: the same stop a run would report
-        report.stop = StopReason(StopKind.INTERRUPTED, machine.pc, machine.cycles)
+        report.stop = machine.run(int(max_cycles))
+    except StackOverflow as exc:
+        report.stop = exc
     finally:
+        checks.drain(machine._regs)
+        machine._checks = None
         machine._watch_mask[:] = saved_mask
-        machine.stack_checks = saved_stack_checks
-        machine._watch_values, machine._conditions = saved_values, saved_conditions
-        for pc in saved_breakpoints:
+        machine._watch_values, machine._conditions = saved[0], saved[1]
+        machine._cond_rows, machine._cond_owners = saved[2], saved[3]
+        machine.stack_checks = saved[4]
+        for pc in saved[5]:
             machine.breakpoints.add(pc)
+    for kind, pc, value, cycles in checks.findings:
+        if kind == CHECK_UNINITIALISED:
+            report.uninitialised_reads.append(UninitialisedRead(pc, value, cycles))
+        elif kind == CHECK_SP_OUTSIDE:
+            report.stack_problems.append(StackProblem(pc, value, cycles, "SP set outside RAM"))
+    if isinstance(report.stop, StackOverflow):
+        exc = report.stop
+        report.stack_problems.append(
+            StackProblem(exc.pc, exc.sp, exc.cycles, "a push or pop would leave RAM")
+        )
     report.cycles = machine.cycles
     report.stack_max = machine.stack_max
     return report
