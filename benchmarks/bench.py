@@ -10,6 +10,8 @@ What it measures (docs/performance.md explains each figure and records the last 
 * the same for the plain-Python reference interpreter, and the ratio between the two;
 * cold compile (a new process with NUMBA_CACHE_DIR pointed at an empty directory) and warm
   start (a new process with the cache filled: import, load firmware, run one instruction);
+* observation against the plain interpreter on the same runs: firmware checks,
+  break_when data conditions and predicates, the debug variant (benchmarks/observe.py);
 * wall time and images/s of the full 10,000-image test set through
   ``python -m pms150c.run`` with 1 and 2 jobs.
 
@@ -676,6 +678,11 @@ def run_all(quick: bool, harness: bool, log) -> dict:
         log("two cores: run_batch with 1 and 2 threads")
         results["scaling"] = measure_batch_scaling(kernel, TEST_IMAGES, repeats)
 
+    log("observation: checks, break_when, edges and VCD against the plain interpreter")
+    import observe
+
+    results["observation"] = observe.measure_all(quick, log)
+
     results["harness"] = []
     if not harness:
         notes.append("harness skipped (--skip-harness)")
@@ -757,6 +764,10 @@ def print_table(results: dict) -> None:
         )
     console.print(start)
     print_translator(console, results)
+    if "observation" in results:
+        import observe
+
+        observe.print_tables(console, results["observation"])
 
     if results["harness"]:
         h = Table(
