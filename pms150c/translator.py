@@ -827,11 +827,15 @@ def generate_ir(pl: Plan) -> str:
     ok = e.op(f"and i1 {fits}, {e.op(f'icmp ne i64 {r}, 0')}")
     e.emit(f"br i1 {ok}, label %switch, label %exit")
     e.label("switch")
-    cases = [
-        f"i64 {p}, label %{'shared' if pl.shared[p] else f'p_{p}'}"
-        for p in range(ROM_WORDS)
-        if pl.entry[p]
-    ]
+    cases = []
+    for p in np.flatnonzero(pl.entry):
+        if pl.shared[p]:
+            cases.append(f"i64 {p}, label %shared")
+        elif pl.heads[p]:  # a loop head keeps one way in: LLVM optimises only such loops
+            heads.add(int(p))
+            cases.append(f"i64 {p}, label %h_{p}")
+        else:
+            cases.append(f"i64 {p}, label %p_{p}")
     e.emit(f"switch i64 {pc}, label %exit [ " + " ".join(cases) + " ]")
 
     for p in range(ROM_WORDS):
