@@ -232,10 +232,13 @@ class Breakpoints(MutableSet):
                     raise LabelError(f"no label {shown} in the image") from None
                 value = validate.integer(symbols[where], f"symbol {shown}", error=LabelError)
                 pc, what = value // 2, f"symbol {shown} = {validate.show_int(value, True)} (bytes)"
-            try:
-                return validate.integer(pc, what, 0, ROM_WORDS - 1, error=LabelError)
-            except LabelError as exc:
-                raise LabelError(f"breakpoint at {exc}, outside ROM") from None
+            pc = validate.integer(pc, what, error=LabelError)
+            if not 0 <= pc < ROM_WORDS:  # masking would stop somewhere else silently
+                raise LabelError(
+                    f"breakpoint at {what}: word {validate.show_int(pc, True)} is outside "
+                    f"ROM (0..0x{ROM_WORDS - 1:x})"
+                )
+            return pc
         return validate.integer(
             where, "breakpoint", 0, ROM_WORDS - 1, error=LabelError, hexadecimal=True, region="ROM"
         )
@@ -862,7 +865,8 @@ class Machine:
         observed = hooks is not None or checks is not None or conds is not None
         start = self.cycles
         while True:
-            status = core.run(
+            status = jitted(
+                core.run,
                 prog,
                 self._ram,
                 self._io,
@@ -975,8 +979,15 @@ class Machine:
         blocks = self._batch_blocks(slot_address, words.shape)
 
         def batch(rows: np.ndarray) -> tuple:
-            return core.run_batch(
-                self._clean, core.PACKED, slot_address, rows, max_cycles, self.stack_checks, blocks
+            return jitted(
+                core.run_batch,
+                self._clean,
+                core.PACKED,
+                slot_address,
+                rows,
+                max_cycles,
+                self.stack_checks,
+                blocks,
             )
 
         parts = np.array_split(words, min(jobs, max(1, len(words))))
@@ -1196,6 +1207,24 @@ class Machine:
             f"Machine(pc=0x{self.pc:03x}, a=0x{self.a:02x}, sp=0x{self.sp:02x}, "
             f"flags={int(self.flags):04b}, cycles={self.cycles}, {self.mode})"
         )
+
+
+def jitted(function, *args):
+    """``function(*args)`` for a jitted function, with Ctrl-C as KeyboardInterrupt.
+
+    A SIGINT whose handler runs while Numba boxes a jitted function's result makes the call
+    fail with SystemError ("returned a result with an exception set"), caused by the
+    KeyboardInterrupt (through Numba's own helpers, a chain of such SystemErrors): that is
+    a Ctrl-C, and it is raised as one."""
+    try:
+        return function(*args)
+    except SystemError as exc:
+        cause, seen = exc, 0
+        while cause is not None and seen < 100:  # Numba may wrap it several times over
+            if isinstance(cause, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        raise
 
 
 def _frozen_view(array: np.ndarray) -> np.ndarray:

@@ -12,21 +12,27 @@ shipped kernel's, the model given with --model otherwise; without one, agreement
 Without arguments it runs the shipped main kernel on the 10,000 preprocessed MNIST test
 images shipped as package data (MNIST by Yann LeCun, Corinna Cortes and Christopher J.C.
 Burges, CC BY-SA 3.0; see pms150c/data/README.md).
+
+`--jobs` threads run the chunks, at most one per CPU this process may use and one per
+chunk. Ctrl-C (handled by the main thread) cancels the chunks not started, waits for those
+in flight and exits 130 with one line; an error in any chunk ends the run with its line.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from pms150c.errors import Pms150cError
+from pms150c.errors import Pms150cError, printable
 
 CHUNK = 250
 CLOCK_HZ = 8_000_000
@@ -34,7 +40,7 @@ CLOCK_HZ = 8_000_000
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + message
-        print(f"pms150c.run: error: {message}", file=sys.stderr)
+        print(f"pms150c.run: error: {printable(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -67,14 +73,16 @@ def _reference_model(kernel, model_file: str | None):
 
     shipped = default_model() if kernel.kind == "main" else bitnet_model()
     if model_file is not None:
-        if not Path(model_file).is_file():
-            raise Pms150cError(f"--model {model_file}: no such file")
+        from pms150c.files import kind
+
+        if kind(model_file) == "missing":
+            raise Pms150cError(f"--model {printable(model_file)}: no such file")
         model = IntModel.load(model_file)
         check = export.main_table_bytes if kernel.kind == "main" else export.bitnet_table_bytes
         try:
             check(model)  # the model's shape and ranges must be ones this kernel runs
         except Pms150cError as exc:
-            raise Pms150cError(f"--model {model_file}: {exc}") from None
+            raise Pms150cError(f"--model {printable(model_file)}: {exc}") from None
         return model, model
     firmware = MAIN_FIRMWARE if kernel.kind == "main" else BITNET_FIRMWARE
     return shipped, (shipped if same_rom(kernel, shipped_kernel(firmware)) else None)
@@ -102,23 +110,37 @@ def _run_chunk(kernel, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def run(args) -> dict:
+    from pms150c.files import kind
+
     if args.limit is not None and args.limit < 1:
         raise Pms150cError("--limit must be at least 1")
     if args.jobs < 1:
         raise Pms150cError("--jobs must be at least 1")
-    if args.data is not None and not Path(args.data).is_dir():
-        raise Pms150cError(f"--data {args.data}: not a folder")
+    if args.data is not None and kind(args.data) != "directory":
+        raise Pms150cError(f"--data {printable(args.data)}: not a folder")
     kernel = _load_kernel(args.firmware)
     model, reference = _reference_model(kernel, args.model)
     x, labels = _load_data(args, kernel.kind, model)
     if args.limit is not None:
         x, labels = x[: args.limit], labels[: args.limit]
+    if len(x) == 0:
+        raise Pms150cError("no test images to run")
     chunks = [x[i : i + CHUNK] for i in range(0, len(x), CHUNK)]
+    jobs = min(args.jobs, usable_cpus(), len(chunks))
 
     kernel.run(x[:1])  # load (or compile) the jitted core before the clock starts
     start = time.perf_counter()
-    results = list(_progress(kernel, chunks, args))
+    with _results(kernel, chunks, jobs) as outputs:  # workers start before any thread
+        results = list(_progress(chunks, outputs, args))
     wall = time.perf_counter() - start
     digits = np.concatenate([r["digits"] for r in results])
     logits = np.concatenate([r["logits"] for r in results])
@@ -154,14 +176,14 @@ def run(args) -> dict:
         "instructions": instructions,
         "mips": float(instructions / wall / 1e6),
         "wall_s": wall,
-        "jobs": args.jobs,
+        "jobs": jobs,
         "confusion": confusion.tolist(),
     }
 
 
-def _progress(kernel, chunks, args):
+def _progress(chunks, outputs: Iterator, args):
     if args.json or not sys.stderr.isatty():
-        yield from _results(kernel, chunks, args.jobs)
+        yield from outputs
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -169,20 +191,28 @@ def _progress(kernel, chunks, args):
     columns = (*Progress.get_default_columns()[:2], MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns[:1], BarColumn(), *columns[2:], transient=True) as bar:
         task = bar.add_task("images", total=total)
-        for chunk, out in zip(chunks, _results(kernel, chunks, args.jobs), strict=True):
+        for chunk, out in zip(chunks, outputs, strict=True):
             bar.advance(task, len(chunk))
             yield out
 
 
-def _results(kernel, chunks, jobs: int):
+@contextlib.contextmanager
+def _results(kernel, chunks, jobs: int) -> Iterator[Iterator[dict]]:
     """Chunk results in order. With jobs > 1, threads run chunks at once: the jitted batch
-    releases the GIL, so they use as many cores, and share the loaded core and kernel."""
-    if jobs == 1 or len(chunks) == 1:
-        for chunk in chunks:
-            yield _run_chunk(kernel, chunk)
+    releases the GIL, so they use as many cores, and share the loaded core and kernel.
+
+    On leaving (done, an error, Ctrl-C) the chunks not started are cancelled and those in
+    flight are waited for (a jitted batch cannot stop half-way), so no thread outlives
+    the run and an error in one chunk ends it."""
+    if jobs == 1:
+        yield (_run_chunk(kernel, chunk) for chunk in chunks)
         return
-    with ThreadPoolExecutor(jobs) as pool:
-        yield from pool.map(partial(_run_chunk, kernel), chunks)
+    pool = ThreadPoolExecutor(jobs)
+    try:
+        futures = [pool.submit(_run_chunk, kernel, chunk) for chunk in chunks]
+        yield (future.result() for future in futures)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _print_summary(r: dict) -> None:
@@ -224,20 +254,32 @@ def _percent(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         result = run(args)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            _print_summary(result)
     except Pms150cError as exc:
-        print(f"pms150c.run: error: {exc}", file=sys.stderr)
+        _say(f"error: {printable(str(exc))}")
         return 1
     except KeyboardInterrupt:
-        print("pms150c.run: interrupted", file=sys.stderr)
+        _say("interrupted")
         return 130
-    if args.json:
-        print(json.dumps(result))
-    else:
-        _print_summary(result)
+    except BrokenPipeError:  # `... | head`
+        from pms150c.cli import quiet_stdout
+
+        quiet_stdout()
+        return 0
     return 0
+
+
+def _say(text: str) -> None:
+    try:
+        print(f"pms150c.run: {text}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -155,6 +155,7 @@ def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
 
 
 def _record(machine, max_cycles: int, unit: str, out: IO[str], limit: int | None) -> None:
+    from ..machine import jitted
     from ..validate import INT64_MAX, integer
 
     if unit not in ("cycle", "ns"):
@@ -176,9 +177,9 @@ def _record(machine, max_cycles: int, unit: str, out: IO[str], limit: int | None
             status = machine._call(machine._clean, t0 + 1)
             t1 = machine.cycles
             for c in range(t0 + 1, t1):
-                catch_up(regs0, io0, c)
-                writer.sample(time_of(regs0, io0, c), int(_sample(regs0, io0)))
-            writer.sample(time_of(regs, io, t1), int(_sample(regs, io)))
+                jitted(catch_up, regs0, io0, c)
+                writer.sample(time_of(regs0, io0, c), int(jitted(_sample, regs0, io0)))
+            writer.sample(time_of(regs, io, t1), int(jitted(_sample, regs, io)))
             if status == ST_STOPSYS or t1 == t0:
                 break
     except KeyboardInterrupt:  # Ctrl-C ends the recording; what was recorded is kept
