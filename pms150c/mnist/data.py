@@ -13,19 +13,22 @@ integer arithmetic only, so the result is the same on every machine and BLAS.
 
 from __future__ import annotations
 
-import gzip
+import math
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pms150c.errors import DataError
+from pms150c.errors import DataError, printable
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 UNSIGNED_BYTE = 0x08
 GZIP_MAGIC = b"\x1f\x8b"
+# The MNIST training images are 47,040,016 bytes: a file, or what its gzip holds, may be
+# a few times that, no more (a gzip that inflates to gigabytes is refused as it inflates).
+MAX_IDX_BYTES = 256 << 20
 
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -34,23 +37,48 @@ SPLIT_FILES = {
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path.name}: cannot read file ({exc.strerror or exc})") from None
+    from pms150c.files import read_bytes
+
+    name = printable(path.name)
+    raw = read_bytes(
+        path, MAX_IDX_BYTES, lambda reason: DataError(f"{name}: cannot read file ({reason})")
+    )
     if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path.name}: corrupt gzip data ({exc})") from None
+        raw = _gunzip(raw, name)
     return raw
+
+
+def _gunzip(raw: bytes, name: str) -> bytes:
+    """The data of every gzip member in `raw`, refused as soon as it passes the bound."""
+    out, total = [], 0
+    while raw:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            chunk = inflater.decompress(raw, MAX_IDX_BYTES + 1 - total)
+        except zlib.error as exc:
+            raise DataError(f"{name}: corrupt gzip data ({exc})") from None
+        total += len(chunk)
+        out.append(chunk)
+        if total > MAX_IDX_BYTES or inflater.unconsumed_tail:
+            raise DataError(f"{name}: gzip data inflates to more than {MAX_IDX_BYTES >> 20} MiB")
+        if not inflater.eof:
+            raise DataError(
+                f"{name}: corrupt gzip data (Compressed file ended before the end-of-stream "
+                "marker was reached)"
+            )
+        raw = inflater.unused_data
+        if raw and raw[:2] != GZIP_MAGIC:
+            break  # trailing bytes after the last member (gzip tolerates zero padding)
+    return b"".join(out)
 
 
 def read_idx(path: str | Path, magic: int) -> np.ndarray:
     """Read one IDX file of unsigned bytes whose magic number must be `magic`."""
-    path = Path(path)
+    from pms150c.validate import path as as_path
+
+    path = as_path(path, "the IDX file name", error=DataError)
     raw = _read_bytes(path)
-    name = path.name
+    name = printable(path.name)
     if len(raw) < 4:
         raise DataError(f"{name}: truncated IDX header ({len(raw)} bytes)")
     if raw[0] != 0 or raw[1] != 0:
@@ -65,20 +93,29 @@ def read_idx(path: str | Path, magic: int) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{name}: truncated IDX header ({len(raw)} of {header} bytes)")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape, dtype=np.int64))
-    if len(raw) < expected:
-        raise DataError(f"{name}: truncated data ({len(raw)} of {expected} bytes for {shape})")
-    if len(raw) > expected:
-        raise DataError(f"{name}: {len(raw) - expected} bytes after the data for {shape}")
+    expected = header + math.prod(shape)  # Python ints: no int64 overflow to wrap around
+    if len(raw) != expected:
+        from pms150c.errors import shorten
+        from pms150c.validate import show_int
+
+        dims = shorten(str(shape), 80)
+        if len(raw) < expected:
+            raise DataError(
+                f"{name}: truncated data ({len(raw)} of {show_int(expected)} bytes for {dims})"
+            )
+        raise DataError(f"{name}: {len(raw) - expected} bytes after the data for {dims}")
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape).copy()
 
 
 def _find(folder: Path, stem: str) -> Path:
+    from pms150c.files import kind
+
     for candidate in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem + ".raw"):
         path = folder / candidate
-        if path.is_file():
+        if kind(path) != "missing":  # a file; or a device, a folder: its reader says so
             return path
-    raise DataError(f"{stem}: missing in {folder} (looked for {stem} and {stem}.gz)")
+    shown = printable(str(folder))
+    raise DataError(f"{stem}: missing in {shown} (looked for {stem} and {stem}.gz)")
 
 
 def load_idx_pair(
@@ -87,13 +124,15 @@ def load_idx_pair(
     """Load and cross-check one image file and its label file."""
     images = read_idx(images_path, IMAGE_MAGIC)
     labels = read_idx(labels_path, LABEL_MAGIC)
-    iname, lname = Path(images_path).name, Path(labels_path).name
+    iname, lname = printable(Path(images_path).name), printable(Path(labels_path).name)
     if images.ndim != 3:
         raise DataError(f"{iname}: {images.ndim} dimensions, expected 3 (count, rows, cols)")
     if labels.ndim != 1:
         raise DataError(f"{lname}: {labels.ndim} dimensions, expected 1 (count)")
     if images.shape[1:] != (28, 28):
         raise DataError(f"{iname}: images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
+    if len(images) == 0:
+        raise DataError(f"{iname}: a valid IDX file with no images in it")
     if len(images) != len(labels):
         raise DataError(f"{lname}: {len(labels)} labels for {len(images)} images in {iname}")
     if len(labels) and labels.max() > 9:
@@ -104,13 +143,19 @@ def load_idx_pair(
 
 def load_mnist(folder: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Return `(images uint8[N, 28, 28], labels uint8[N])` of one split from an IDX folder."""
-    if split not in SPLIT_FILES:
+    from pms150c.files import kind
+    from pms150c.validate import path as as_path
+
+    if not isinstance(split, str) or split not in SPLIT_FILES:
         raise DataError(f"unknown MNIST split {split!r}, expected 'train' or 'test'")
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"{folder}: MNIST data folder not found")
+    folder = as_path(folder, "the MNIST data folder", error=DataError)
+    if kind(folder) != "directory":
+        raise DataError(f"{printable(str(folder))}: MNIST data folder not found")
     image_stem, label_stem = SPLIT_FILES[split]
     return load_idx_pair(_find(folder, image_stem), _find(folder, label_stem))
+
+
+MAX_GAIN = 1024  # gain_num / gain_den: far brighter than any stroke needs, and int64-safe
 
 
 @dataclass(frozen=True)
@@ -134,6 +179,15 @@ class PreprocessSpec:
     gain_den: int = 1
 
     def __post_init__(self) -> None:
+        from pms150c.validate import integer
+
+        for name in ("top", "left", "crop", "size", "xmax", "gain_num", "gain_den"):
+            value = getattr(self, name)
+            if isinstance(value, bool):  # True is an int to Python, not a pixel count
+                raise DataError(f"preprocessing {name} must be an integer, not {value!r}")
+            limit = MAX_GAIN if name.startswith("gain") else 255
+            checked = integer(value, f"preprocessing {name}", -limit, limit, error=DataError)
+            object.__setattr__(self, name, checked)
         if not (0 <= self.top and 0 <= self.left and self.top + self.crop <= 28):
             raise DataError(f"crop {self.crop} at ({self.top}, {self.left}) leaves the image")
         if self.left + self.crop > 28 or not (1 <= self.size <= self.crop):

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pms150c.errors import DataError, Pms150cError
+from pms150c.device import RAM_BYTES, ROM_WORDS
+from pms150c.errors import DataError, Pms150cError, printable
 from pms150c.image import Image
 
 MAIN_FIRMWARE = "mnist.asm"
@@ -29,6 +30,7 @@ MAX_CYCLES = 2_000_000  # a stuck kernel stops here instead of running forever
 # Words 0x3F0..0x3FF of the real chip are the system area: the writer programs the IHRC and
 # bandgap calibration there and the fuse word at 0x3FF, so firmware must leave them blank.
 SYSTEM_AREA = 0x3F0
+DIGITS = 10
 
 
 def firmware_dir() -> Path:
@@ -63,6 +65,18 @@ class Kernel:
             raise DataError(f"{self.name}: not an MNIST kernel (no symbol {exc})") from None
         if self.slot_words not in (32, 64):
             raise DataError(f"{self.name}: image slot of {self.slot_words} words, expected 32/64")
+        if not 0 <= self.slot <= ROM_WORDS - self.slot_words:
+            raise DataError(f"{self.name}: image slot at 0x{self.slot:x} leaves ROM")
+        # DIGIT is one byte of RAM, L0 the first of ten int16 logits: all of them in RAM
+        if not 0 <= self.digit_address < RAM_BYTES:
+            raise DataError(
+                f"{self.name}: DIGIT = 0x{self.digit_address:x} is outside RAM (0..0x3f)"
+            )
+        if not 0 <= self.logits_address <= RAM_BYTES - 2 * DIGITS:
+            raise DataError(
+                f"{self.name}: L0 = 0x{self.logits_address:x}: the ten int16 logits from "
+                f"there leave RAM (L0 must be 0..0x{RAM_BYTES - 2 * DIGITS:x})"
+            )
         system = np.flatnonzero(self.image.written[SYSTEM_AREA:])
         if system.size:
             raise DataError(
@@ -117,9 +131,17 @@ class Kernel:
             raise Pms150cError(f"{self.name}: run {i} did not reach stopsys in {max_cycles} cycles")
         ram = np.asarray(out["ram"], dtype=np.uint8)
         lo = self.logits_address
-        logits = ram[:, lo : lo + 20].copy().view("<i2").astype(np.int64)
+        logits = ram[:, lo : lo + 2 * DIGITS].copy().view("<i2").astype(np.int64)
+        digits = ram[:, self.digit_address].astype(np.int64)
+        wild = np.flatnonzero(digits >= DIGITS)
+        if wild.size:
+            i = int(wild[0])
+            raise DataError(
+                f"{self.name}: run {i} left {digits[i]} at DIGIT (0x{self.digit_address:02x}), "
+                "not a digit 0..9"
+            )
         return {
-            "digits": ram[:, self.digit_address].astype(np.int64),
+            "digits": digits,
             "logits": logits,
             "cycles": np.asarray(out["cycles"], dtype=np.int64),
             "instructions": np.asarray(out["instructions"], dtype=np.int64),
@@ -138,10 +160,13 @@ class Kernel:
         image = self.rom_with(x)
         used = np.zeros(64, dtype=bool)
         stack_max = 0
+        from pms150c.machine import StopKind
+
         for poison in (0x00, 0xFF, 0x5A):
             m = Machine(image)
             m.ram[:] = poison
-            m.run(MAX_CYCLES)
+            if m.run(MAX_CYCLES) == StopKind.INTERRUPTED:  # Ctrl-C: not a result to keep
+                raise KeyboardInterrupt
             used |= m.ram != poison
             stack_max = max(stack_max, m.stack_max)
         addresses = np.flatnonzero(used)
@@ -160,11 +185,13 @@ def assemble_kernel(path: str | Path) -> Kernel:
     whose code the .ihx has (`same_layout`): both kernels' code and addresses do not depend on
     the weights, so an .ihx of a shipped kernel built with any model's include is recognised.
     """
+    from pms150c.files import kind
     from pms150c.toolchain.assembler import assemble_file
+    from pms150c.validate import path as as_path
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such firmware file")
+    path = as_path(path, "the firmware file name", error=DataError)
+    if kind(path) == "missing":
+        raise DataError(f"{printable(str(path))}: no such firmware file")
     suffix = path.suffix.lower()
     if suffix == ".asm":
         return Kernel(assemble_file(path), path.name)
@@ -172,7 +199,7 @@ def assemble_kernel(path: str | Path) -> Kernel:
         raise DataError(f"{path.name}: firmware must be .asm or .ihx")
     loaded = Image.from_ihx(path)
     candidates = []
-    if path.with_suffix(".asm").is_file():
+    if kind(path.with_suffix(".asm")) == "file":
         candidates.append(Kernel(assemble_file(path.with_suffix(".asm")), path.name))
     candidates += [shipped_kernel(MAIN_FIRMWARE), shipped_kernel(BITNET_FIRMWARE)]
     for kernel in candidates:

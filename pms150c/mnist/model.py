@@ -26,16 +26,18 @@ with this one.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from pms150c.errors import DataError
+from pms150c.errors import DataError, printable
 from pms150c.mnist.data import PreprocessSpec
 
 WEIGHT_VALUES = (-2, -1, 1, 2)
@@ -163,12 +165,31 @@ class IntModel:
 
     @classmethod
     def load(cls, path: str | Path) -> IntModel:
-        name = Path(str(path)).name
+        """Read a model saved by `save`. Anything else, however it is made, is a DataError
+        naming the file: the file is read whole (at most MAX_MODEL_BYTES) and never
+        unpickled, each array is bounded before it inflates, and the metadata must have
+        exactly the types `save` writes."""
+        from pms150c.files import read_bytes
+        from pms150c.validate import path as as_path
+
+        path = as_path(path, "the model file name", error=DataError)
+        name = printable(path.name)
+        data = read_bytes(
+            path, MAX_MODEL_BYTES, lambda reason: DataError(f"{name}: cannot read ({reason})")
+        )
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                meta = json.loads(bytes(npz["meta"]).decode())
-                if meta.get("format") != "pms150c-intmodel-1":
-                    raise DataError(f"unknown model format {meta.get('format')!r}")
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    if info.file_size > MAX_ARRAY_BYTES:
+                        raise DataError(
+                            f"an array ({info.filename}) of {info.file_size} bytes, more than "
+                            f"{MAX_ARRAY_BYTES >> 20} MiB"
+                        )
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                raw = npz["meta"]
+                if raw.dtype != np.uint8 or raw.ndim != 1:
+                    raise DataError("its metadata is not a JSON byte string")
+                meta = _checked_meta(json.loads(bytes(raw).decode("utf-8")))
                 shifts, hmaxes = meta["shifts"], meta["hmax"]
                 weights = [npz[f"w{k}"] for k in range(len(shifts))]
                 spec = PreprocessSpec(**meta["spec"])
@@ -176,15 +197,19 @@ class IntModel:
             raise DataError(f"{name}: {exc}") from None
         except (
             OSError,
-            ValueError,
+            ValueError,  # also json's and UnicodeDecodeError
             KeyError,
             TypeError,
             AttributeError,
             zipfile.BadZipFile,
+            zlib.error,
             EOFError,
+            NotImplementedError,  # a zip compression method Python lacks
+            RecursionError,  # JSON nested thousands deep
         ) as exc:
-            raise DataError(f"{name}: corrupt model file ({type(exc).__name__}: {exc})") from None
-        if len(hmaxes) != len(shifts) or any(w.dtype != np.int8 for w in weights):
+            kind = type(exc).__name__
+            raise DataError(f"{name}: corrupt model file ({kind}: {_short(str(exc))})") from None
+        if any(w.dtype != np.int8 for w in weights):
             raise DataError(f"{name}: inconsistent layer data")
         layers = [Layer(w, s, h) for w, s, h in zip(weights, shifts, hmaxes, strict=True)]
         model = cls(spec, layers)
@@ -193,6 +218,39 @@ class IntModel:
         except DataError as exc:
             raise DataError(f"{name}: {exc}") from None
         return model
+
+
+MAX_MODEL_BYTES = 16 << 20  # the shipped models are a few KB
+MAX_ARRAY_BYTES = 16 << 20  # what one array of a model file may inflate to
+MAX_LAYERS = 64
+
+
+def _short(text: str, limit: int = 120) -> str:
+    from pms150c.errors import shorten
+
+    return shorten(printable(text), limit)
+
+
+def _checked_meta(meta) -> dict:
+    """The metadata `save` writes, refusing any other shape or type: a dict with format,
+    spec (names to ints), shifts and hmax (lists of ints or null, one per layer)."""
+    if not isinstance(meta, dict):
+        raise DataError(f"its metadata is a JSON {type(meta).__name__}, not an object")
+    if meta.get("format") != "pms150c-intmodel-1":
+        raise DataError(f"unknown model format {_short(repr(meta.get('format')), 60)}")
+    spec = meta.get("spec")
+    if not isinstance(spec, dict) or not all(isinstance(k, str) for k in spec):
+        raise DataError("its preprocessing spec is not an object of names")
+    for key in ("shifts", "hmax"):
+        values = meta.get(key)
+        if not isinstance(values, list) or not 1 <= len(values) <= MAX_LAYERS:
+            raise DataError(f"'{key}' is not a list of 1..{MAX_LAYERS} layers")
+        for v in values:
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                raise DataError(f"'{key}' holds {_short(repr(v), 40)}, not an integer or null")
+    if len(meta["shifts"]) != len(meta["hmax"]):
+        raise DataError("inconsistent layer data")
+    return meta
 
 
 def rom_words_estimate(
