@@ -130,10 +130,16 @@ def _write(path: Path, text: str) -> None:
     write_text(path, text, lambda reason: CliError(f"{shown}: cannot write: {reason}"))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its error line escaped (a bad argument may hold a newline)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pms150c", description="PMS150C simulator, assembler and debugger"
-    )
+    parser = _Parser(prog="pms150c", description="PMS150C simulator, assembler and debugger")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name, function in SUBCOMMANDS.values():
         try:

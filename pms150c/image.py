@@ -65,12 +65,19 @@ class Image:
         if written is None:
             written = np.zeros(ROM_WORDS, dtype=bool)
             written[: data.size] = True
-        self.written = np.asarray(written, dtype=bool)
+        try:
+            self.written = np.asarray(written, dtype=bool)
+        except (TypeError, ValueError) as exc:
+            raise ImageError(f"written mask must be an array of booleans ({exc})") from None
         if self.written.shape != (ROM_WORDS,):
             raise ImageError(f"written mask must have {ROM_WORDS} entries")
-        self.symbols = dict(symbols or {})
-        self.source = dict(source or {})
-        self.labels = dict(labels or {})
+        self.symbols = _mapping(symbols, "symbols", str, int)
+        self.source = _mapping(source, "source", int, SourceLine, ROM_WORDS)
+        self.labels = _mapping(labels, "labels", str, int, None, ROM_WORDS)
+        from .symbols import SymbolTable
+
+        if symbol_table is not None and not isinstance(symbol_table, SymbolTable):
+            raise ImageError(f"symbol_table must be a SymbolTable, not {describe(symbol_table)}")
         self.symbol_table = symbol_table
 
     def __eq__(self, other) -> bool:
@@ -176,6 +183,33 @@ class Image:
                 text = f"{text:<44} ; {src.shown()}"
             lines.append(text)
         return "\n".join(lines) + "\n"
+
+
+def _mapping(value, what: str, keys: type, values: type, key_limit=None, value_limit=None):
+    """A copy of a dict argument of `Image`, its keys and values of the types it holds (ints
+    as Python ints, addresses inside ROM): a wrong one fails here, not in a later listing."""
+    from .validate import integer
+
+    if value is None:
+        return {}
+    try:
+        items = list(dict(value).items())
+    except (TypeError, ValueError):
+        raise ImageError(f"{what} must be a dict, not {describe(value)}") from None
+    checked = {}
+    for key, item in items:
+        if keys is int:
+            key = integer(key, f"a key of {what}", 0, key_limit - 1, error=ImageError)
+        elif not isinstance(key, keys):
+            raise ImageError(f"a key of {what} must be a str, not {describe(key)}")
+        if values is int:
+            high = None if value_limit is None else value_limit - 1
+            low = None if value_limit is None else 0
+            item = integer(item, f"{what}[{key!r}]", low, high, error=ImageError)
+        elif not isinstance(item, values):
+            raise ImageError(f"{what}[{key!r}] must be a {values.__name__}, not {describe(item)}")
+        checked[key] = item
+    return checked
 
 
 def _integer_words(words) -> np.ndarray:

@@ -72,6 +72,10 @@ class SymbolTable:
 
     def _name(self, table: dict, name: str) -> str | None:
         """`name` as the table spells it: exactly, or a C name with SDCC's underscore."""
+        if not isinstance(name, str):
+            from .validate import describe
+
+            raise LabelError(f"a symbol name must be a str, not {describe(name)}")
         if name in table:
             return name
         if "_" + name in table:

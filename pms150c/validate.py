@@ -39,7 +39,7 @@ def show_int(value: int, hexadecimal: bool = False) -> str:
     Python refuses to print ints of more than 4300 digits in decimal)."""
     if value == INT64_MAX:
         return "2**63-1"
-    if value.bit_length() > 64:
+    if value.bit_length() > 192:  # more than 57 digits: a runaway value, not a number to read
         sign = "-" if value < 0 else ""
         return f"{sign}a {value.bit_length()}-bit number"
     if hexadecimal and value:

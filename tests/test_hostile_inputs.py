@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pms150c import AssemblerError, HexError, Image, Pms150cError, assemble, assemble_file
@@ -325,3 +326,383 @@ for argv in cases:
     messages = proc.stderr.split("--\n")[:-1]
     assert all(len(m.splitlines()) == 1 for m in messages), messages
     assert snapshot(tmp_path) == before
+
+
+# -- 4. the harness: errors across processes, --jobs, Ctrl-C, data -------------------------
+
+
+def all_error_classes() -> list[type]:
+    """Every Pms150cError subclass of the package, whatever module defines it."""
+    import importlib
+    import pkgutil
+
+    import pms150c
+
+    for info in pkgutil.walk_packages(pms150c.__path__, "pms150c."):
+        if not info.name.endswith("__main__"):  # importing that one runs the command line
+            importlib.import_module(info.name)
+    found, todo = [], [Pms150cError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += [c for c in cls.__subclasses__() if c.__module__.startswith("pms150c")]
+    return sorted(set(found), key=lambda c: (c.__module__, c.__qualname__))
+
+
+def example_of(cls: type) -> Exception:
+    """An instance built from the constructor's own signature: ints where it wants ints."""
+    import inspect
+
+    args = []
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
+            continue
+        args.append(0x123 if "int" in str(p.annotation) else f"{p.name} text")
+    return cls(*(args or ["a message"]))
+
+
+def test_every_error_class_survives_a_round_trip_through_pickle():
+    import pickle
+
+    classes = all_error_classes()
+    assert len(classes) >= 15  # the base, errors.py's classes and those of other modules
+    for cls in classes:
+        error = example_of(cls)
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is cls and str(copy) == str(error), cls
+        assert copy.args == error.args and vars(copy) == vars(error), cls
+
+
+def test_errors_with_extra_arguments_keep_them_across_pickle():
+    import pickle
+
+    from pms150c.errors import InvalidOpcode, StackOverflow
+
+    for error in (
+        InvalidOpcode(0x1FFF, 5, 100, run=3),
+        StackOverflow(0x40, 7, 9),
+        AssemblerError("bad", "f.asm", 3, 4, "mov a, b"),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (str(copy), vars(copy)) == (str(error), vars(error))
+
+
+FAILS_ON_WHITE = """\
+; an MNIST kernel shape that runs an invalid word when the first two pixels are 15
+DIGIT = 0x10
+L0 = 0x00
+        call    image_slot      ; A = pixel 0 | pixel 1 << 4
+        ceqsn   a, #0xff
+        goto    ok
+        .dw     0x0001
+ok:     mov     a, #3
+        mov     DIGIT, a
+        stopsys
+image_slot:
+        .ds     64
+image_end:
+"""
+
+
+@pytest.fixture
+def failing_kernel():
+    from pms150c.mnist.kernel import Kernel
+
+    return Kernel(assemble(FAILS_ON_WHITE), "fails_on_white")
+
+
+def test_an_error_in_a_worker_process_ends_the_run_with_that_error(failing_kernel):
+    import numpy as np
+
+    from pms150c.errors import InvalidOpcode
+    from pms150c.run import _results
+
+    chunks = [np.zeros((4, 64), np.uint8) for _ in range(6)]
+    chunks[4][2, :2] = 15  # the third image of the fifth chunk
+    start = time.monotonic()
+    with pytest.raises(InvalidOpcode) as info, _results(failing_kernel, chunks, 2) as out:
+        list(out)
+    assert (info.value.run, info.value.pc, info.value.word) == (2, 3, 0x0001)
+    assert time.monotonic() - start < 60
+
+
+def test_jobs_are_bounded_by_cpus_and_chunks():
+    import json
+
+    from pms150c.run import CHUNK, usable_cpus
+
+    proc = python(
+        ["-m", "pms150c.run", "--limit", str(3 * CHUNK), "--jobs", "100000", "--json"], REPO
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["jobs"] == min(usable_cpus(), 3)
+
+
+SLOW_KERNEL = """\
+; an MNIST kernel shape that takes 1.58 M cycles per image (a run worth interrupting)
+DIGIT = 0x10
+L0 = 0x00
+        mov     a, #0x34        ; 8 MHz, watchdog off
+        mov.io  0x03, a
+        mov     a, #8
+        mov     0x22, a
+l3:     clear   0x20
+l2:     clear   0x21
+l1:     dzsn    0x21
+        goto    l1
+        dzsn    0x20
+        goto    l2
+        dzsn    0x22
+        goto    l3
+        mov     a, #3
+        mov     DIGIT, a
+        stopsys
+image_slot:
+        .ds     64
+image_end:
+"""
+
+
+def threads_of(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+@pytest.mark.parametrize("jobs", [2, 1])
+def test_ctrl_c_during_a_run_gives_one_line_and_exit_130(jobs, tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it, while the chunks run (in
+    the pool's threads, or in the main thread): one line, status 130, no process left."""
+    import signal
+
+    (tmp_path / "slow.asm").write_text(SLOW_KERNEL)
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    argv = ["-m", "pms150c.run", "--firmware", "slow.asm", "--jobs", str(jobs), "--json"]
+    proc = subprocess.Popen(
+        [sys.executable, *argv],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        baseline = None
+        while time.monotonic() < deadline and proc.poll() is None:  # until chunks run
+            n = threads_of(proc.pid)
+            baseline = n if baseline is None else min(baseline, n)
+            if jobs == 1 or n >= baseline + jobs:  # the pool's threads have started
+                break
+            time.sleep(0.05)
+        time.sleep(3 if jobs == 1 else 1)  # one process: past start-up, into the chunks
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (proc.returncode, err) == (130, "pms150c.run: interrupted\n"), err
+    assert out == "" and time.monotonic() - sent < 30
+    with pytest.raises(ProcessLookupError):  # nothing outlived the run
+        os.killpg(proc.pid, 0)
+
+
+def test_ctrl_c_during_exec_check_gives_one_line_and_exit_130(tmp_path, capsys):
+    import signal
+    import threading
+
+    from pms150c.machine import Machine
+
+    program = tmp_path / "endless.asm"
+    program.write_text("loop:   inc     0x10\n        goto    loop\n")
+    Machine(assemble_file(program)).run(1000)  # compiled before the clock starts
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(1.0, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+    timer.start()
+    try:
+        code = main(["exec", str(program), "--check", "--max-cycles", str(10**15)])
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    err = capsys.readouterr().err
+    assert code == 130 and len(err.splitlines()) == 1 and "interrupted" in err, err
+
+
+# -- 5. the Machine API ----------------------------------------------------------------------
+
+
+def test_the_arrays_the_core_indexes_cannot_be_replaced_or_reshaped():
+    from pms150c.machine import Machine
+
+    m = Machine(assemble(PROGRAM))
+    m.enable_profile()
+    for name in ("rom", "ram", "watch_mask", "profile_counts", "image", "breakpoints"):
+        with pytest.raises(AttributeError):
+            setattr(m, name, None)
+    view = m.ram
+    view.shape = (8, 8)  # reshapes the view handed out, not the core's RAM
+    m.rom.shape = (32, 32)
+    with pytest.raises(ValueError):
+        m.watch_mask[0] = 3  # read-only: watches go through watch()
+    with pytest.raises(ValueError):
+        m.rom.flags.writeable = True
+    assert m.run(100).kind.name == "STOPSYS"
+    assert m._ram.shape == (64,) and m._rom.shape == (1024,) and m.ram is m.ram
+
+
+def test_a_replaced_image_words_array_is_checked_again():
+    from pms150c.errors import ImageError
+    from pms150c.machine import Machine
+
+    image = assemble(PROGRAM)
+    image.words = np.zeros(5, np.uint16)  # public: a Machine must not index past it
+    assert Machine(image).rom.shape == (1024,)
+    image.words = np.full(1024, 0xFFFF, np.uint16)
+    with pytest.raises(ImageError):
+        Machine(image)
+
+
+@pytest.mark.parametrize(
+    "value", [1.5, float("nan"), float("inf"), None, b"\x01", "1", 2**64, np.float64(2.0)]
+)
+def test_non_integers_are_refused_where_the_machine_wants_an_integer(value):
+    from pms150c.machine import Machine
+
+    m = Machine(assemble(PROGRAM))
+    uses = [
+        lambda: m.io_peek(value),
+        lambda: m.watch_ram(value),
+        lambda: m.schedule_pin(value, 0, 1),
+        lambda: m.set_pin(value, 1),
+        lambda: m.enable_trace(value),
+        lambda: m.run_batch(value, [[0]], 10),
+        lambda: m.run_batch(0, [[value]], 10),
+    ]
+    if value is not None:  # run(None) runs to the end
+        uses.append(lambda: m.run(value))
+    if not isinstance(value, int):  # a register or IO value keeps the low bits of any int
+        uses += [lambda: m.io_poke(0x10, value), lambda: setattr(m, "a", value)]
+    for use in uses:
+        with pytest.raises(Pms150cError):
+            use()
+
+
+def test_run_batch_refuses_slot_words_image_refuses():
+    from pms150c.errors import ImageError
+    from pms150c.machine import Machine
+
+    m = Machine(assemble(PROGRAM))
+    for words in ([[0x2000]], [[-1]], [[1.0]], [[0xFFFF]], np.array([[70000]], np.int64)):
+        with pytest.raises(ImageError):
+            m.run_batch(8, words, 100)
+    assert m.run_batch(8, [[0x36]], 100)["status"][0] == "stopsys"
+
+
+def test_negative_bases_are_refused():
+    with pytest.raises(ArgumentError, match="outside"):
+        assemble("\t.area CODE\n\tnop\n", bases={"CODE": -2})
+
+
+def test_a_breakpoint_on_a_symbol_outside_rom_is_an_error_not_word_zero():
+    from pms150c.errors import LabelError
+    from pms150c.machine import Machine
+
+    m = Machine(assemble("FAR = 0x900\nNEAR = 0x10\n\tnop\n\tstopsys\n"))
+    with pytest.raises(LabelError, match="outside ROM"):
+        m.breakpoints.add("FAR")
+    m.breakpoints.add("NEAR")  # byte 0x10: word 8
+    assert list(m.breakpoints) == [8]
+
+
+def test_the_profile_restarts_after_reset():
+    from pms150c.machine import Machine
+
+    m = Machine(assemble(PROGRAM))
+    m.enable_profile()
+    m.run(50)
+    m.reset()
+    assert m.profile().total_cycles == 0 and m.profile().outside_cycles == 0
+    m.run(2)
+    assert m.profile().total_cycles == m.cycles == int(m.profile_counts[1].sum())
+
+
+def test_schedule_pin_in_any_order_applies_by_cycle_then_call_order():
+    import random
+
+    from pms150c.machine import Machine
+
+    m = Machine(assemble("loop:\tgoto loop\n"))
+    rng = random.Random(5)
+    changes = [(rng.randrange(0, 400), n % 2) for n in range(3000)]  # many share a cycle
+    for cycle, level in changes:
+        m.schedule_pin(cycle, 0, level)
+    expected = sorted(changes, key=lambda c: c[0])  # stable: same cycle keeps call order
+    assert [(c, lv) for c, _, lv in m._pending_pins()] == expected
+    m.run(1000)
+    assert m.pin(0) == expected[-1][1] and m._pending_pins() == []
+
+
+def test_applied_pin_changes_do_not_pile_up_in_the_schedule():
+    from pms150c.machine import Machine
+
+    m = Machine(assemble("loop:\tgoto loop\n"))
+    for cycle in range(0, 200_000, 20):  # schedule ahead, run past, over and over
+        m.schedule_pin(cycle + 10, 0, (cycle // 20) & 1)
+        if cycle % 2000 == 0:
+            m.run(2000)
+    m.run(300_000)
+    assert m._pending_pins() == [] and len(m._sched_buffer) <= 512
+
+
+def test_8000_scheduled_edges_take_well_under_a_second():
+    from pms150c.machine import Machine
+
+    m = Machine(assemble("loop:\tgoto loop\n"))
+    start = time.perf_counter()
+    for i in range(8000):
+        m.schedule_pin(8000 - i, 0, i & 1)  # the worst order: every one before the others
+    assert time.perf_counter() - start < 5  # quadratic re-sorting took about 30 s
+    assert [c for c, _, _ in m._pending_pins()] == list(range(1, 8001))
+
+
+# -- 6. memory caps --------------------------------------------------------------------------
+
+
+def test_a_huge_trace_depth_is_refused_before_any_allocation():
+    from pms150c.debug.trace import MAX_TRACE_DEPTH, record_trace
+    from pms150c.machine import Machine
+
+    m = Machine(assemble(PROGRAM))
+    with pytest.raises(ArgumentError, match="outside"):
+        m.enable_trace(10_000_000_000_000)
+    with pytest.raises(ArgumentError):
+        record_trace(m, 100, last=MAX_TRACE_DEPTH + 1)
+    records, _ = record_trace(m, 100, last=MAX_TRACE_DEPTH)  # a ring of 101 rows, not 4 M
+    assert len(records) < 100 and m._trace_buffer.shape[0] <= 102
+
+
+def test_write_vcd_streams_to_the_file_and_matches_record_vcd(tmp_path):
+    from pms150c.debug.vcd import record_vcd, write_vcd
+    from pms150c.machine import Machine
+
+    toggler = "\tmov a, #0x34\n\tmov.io 0x03, a\n\tset1.io 0x11, #3\nloop:\tset1.io 0x10, #3\n"
+    toggler += "\tset0.io 0x10, #3\n\tgoto loop\n"
+    image = assemble(toggler)
+    text = record_vcd(Machine(image), 3000)
+    write_vcd(Machine(image), 3000, tmp_path / "w.vcd")
+    assert (tmp_path / "w.vcd").read_text() == text and text.count('\n1"') > 100  # PA3
+    assert [p.name for p in tmp_path.iterdir()] == ["w.vcd"]  # no temporary file left
+
+
+def test_record_vcd_refuses_to_hold_more_changes_than_its_cap(monkeypatch):
+    from pms150c.debug import vcd
+    from pms150c.machine import Machine
+
+    monkeypatch.setattr(vcd, "MAX_TEXT_CHANGES", 50)
+    toggler = "\tmov a, #0x34\n\tmov.io 0x03, a\n\tset1.io 0x11, #3\nloop:\tset1.io 0x10, #3\n"
+    toggler += "\tset0.io 0x10, #3\n\tgoto loop\n"
+    with pytest.raises(vcd.VcdError, match="write_vcd streams"):
+        vcd.record_vcd(Machine(assemble(toggler)), 10_000)

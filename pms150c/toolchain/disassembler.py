@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .. import isa
+from .. import isa, validate
+from ..device import ROM_WORDS
 from ..errors import ImageError
+from ..image import check_words
 
 _FORMAT = {
     "M": "0x{:02x}",
@@ -27,9 +29,9 @@ _FORMAT = {
 
 def disassemble_word(word: int) -> str:
     """One word as an instruction, or as a marked data word if no instruction owns it."""
-    word = int(word)
+    word = validate.integer(word, "word", error=ImageError, hexadecimal=True)
     if not 0 <= word <= isa.WORD_MASK:
-        raise ImageError(f"word 0x{word:x} is wider than 13 bits")
+        raise ImageError(f"word {validate.show_int(word, True)} is not a 13-bit word")
     instr = isa.lookup(word)
     if instr is None:
         return f".dw 0x{word:04x} ; invalid"
@@ -43,8 +45,8 @@ def disassemble_word(word: int) -> str:
 def disassemble(words, start: int = 0) -> list[str]:
     """One line per word, reassemblable to the same words (``start`` is only accepted for
     symmetry with the listing: the text holds no addresses)."""
-    del start
-    return [disassemble_word(w) for w in np.asarray(words).ravel()]
+    validate.integer(start, "start", 0, ROM_WORDS - 1, error=ImageError)
+    return [disassemble_word(w) for w in check_words(words, "words").ravel()]
 
 
 def disassemble_source(image) -> list[str]:
@@ -82,7 +84,8 @@ def listing_rows(words_or_image, start: int = 0) -> Iterator[tuple[int | None, s
             labels.setdefault(address, []).append(name)
         cells = [(int(a), int(image.words[a])) for a in np.flatnonzero(image.written)]
     else:
-        words = np.asarray(words_or_image).ravel()
+        words = check_words(words_or_image, "words").ravel()
+        start = validate.integer(start, "start", 0, ROM_WORDS - 1, error=ImageError)
         cells = [(start + n, int(w)) for n, w in enumerate(words)]
     for address, word in cells:
         for name in labels.get(address, ()):
