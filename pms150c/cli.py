@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import Pms150cError, printable
+from .errors import Pms150cError, interrupted, printable
 
 EXIT_INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
 
@@ -150,21 +150,82 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class InterruptGuard:
+    """For the length of a command: a Ctrl-C that a library swallows is still a Ctrl-C.
+
+    Numba's finalizers run Python code; a KeyboardInterrupt raised there is 'unraisable':
+    Python prints 'Exception ignored ...' with a traceback and goes on as if nothing had
+    happened. Here such an interrupt is not printed but remembered (`swallowed`), and the
+    command then ends as interrupted."""
+
+    def __enter__(self) -> InterruptGuard:
+        self.swallowed = False
+        self.interrupted = False  # the command ended as interrupted
+        self._hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
+        return self
+
+    def _unraisable(self, info) -> None:
+        if interrupted(info.exc_value):
+            self.swallowed = True
+        else:
+            self._hook(info)
+
+    def __exit__(self, *exc_info) -> None:
+        # after a Ctrl-C, objects of an interrupted compilation may yet finalize with errors
+        # that mean nothing: they stay unprinted (the one line has been said)
+        sys.unraisablehook = _ignore if self.interrupted or self.swallowed else self._hook
+
+
+def _ignore(info) -> None:
+    """An unraisable-exception hook that prints nothing."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    with InterruptGuard() as guard:
+        return _main(argv, guard)
+
+
+def _main(argv: list[str] | None, guard: InterruptGuard) -> int:
     command = "pms150c"
     try:
         args = build_parser().parse_args(argv)
         command = f"pms150c {args.command}"
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if guard.swallowed and code != EXIT_INTERRUPTED:
+            raise KeyboardInterrupt
+        guard.interrupted = code == EXIT_INTERRUPTED
+        return code
     except Pms150cError as exc:
         report(command, exc)
         return 1
     except KeyboardInterrupt:
+        guard.interrupted = True
         report(command, "interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a traceback
         quiet_stdout()
         return 0
+    except Exception as exc:  # a Ctrl-C that Numba turned into another error while compiling
+        if not (interrupted(exc) or guard.swallowed):
+            raise
+        guard.interrupted = True
+        report(command, "interrupted")
+        return EXIT_INTERRUPTED
+
+
+def exit_process(code: int) -> None:
+    """End a command-line process with `code`. After Ctrl-C it ends at once (streams
+    flushed, no interpreter shutdown): an interrupted Numba compilation leaves objects
+    whose finalizers would print tracebacks after the one line already said."""
+    if code == EXIT_INTERRUPTED:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
 
 
 def quiet_stdout() -> None:
@@ -187,4 +248,4 @@ def report(command: str, message: object) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    exit_process(main())

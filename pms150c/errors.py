@@ -48,6 +48,18 @@ def _rebuild(cls, args: tuple, state: dict) -> Pms150cError:
     return error
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether `exc` is a Ctrl-C or was caused by one: a SIGINT handled while Numba compiles
+    or boxes a result comes out as a RuntimeError or SystemError with the KeyboardInterrupt
+    somewhere in its chain of causes."""
+    seen = 0
+    while exc is not None and seen < 100:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 class Pms150cError(Exception):
     """Base class of every error raised by pms150c on bad input or a failing program.
 

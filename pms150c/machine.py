@@ -44,6 +44,7 @@ from .errors import (
     LabelError,
     PinError,
     StackOverflow,
+    interrupted,
     printable,
     shorten,
 )
@@ -1218,12 +1219,9 @@ def jitted(function, *args):
     a Ctrl-C, and it is raised as one."""
     try:
         return function(*args)
-    except SystemError as exc:
-        cause, seen = exc, 0
-        while cause is not None and seen < 100:  # Numba may wrap it several times over
-            if isinstance(cause, KeyboardInterrupt):
-                raise KeyboardInterrupt from None
-            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    except (SystemError, RuntimeError) as exc:
+        if interrupted(exc):  # Numba may wrap it several times over
+            raise KeyboardInterrupt from None
         raise
 
 

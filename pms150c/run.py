@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pms150c.errors import Pms150cError, printable
+from pms150c.errors import Pms150cError, interrupted, printable
 
 CHUNK = 250
 CLOCK_HZ = 8_000_000
@@ -254,9 +254,18 @@ def _percent(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pms150c.cli import InterruptGuard
+
+    with InterruptGuard() as guard:
+        return _main(argv, guard)
+
+
+def _main(argv: list[str] | None, guard) -> int:
     try:
         args = _parser().parse_args(argv)
         result = run(args)
+        if guard.swallowed:  # a Ctrl-C that Numba swallowed while compiling
+            raise KeyboardInterrupt
         if args.json:
             print(json.dumps(result))
         else:
@@ -265,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"error: {printable(str(exc))}")
         return 1
     except KeyboardInterrupt:
+        guard.interrupted = True
         _say("interrupted")
         return 130
     except BrokenPipeError:  # `... | head`
@@ -272,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
 
         quiet_stdout()
         return 0
+    except Exception as exc:  # a Ctrl-C that Numba turned into another error while compiling
+        if not (interrupted(exc) or guard.swallowed):
+            raise
+        guard.interrupted = True
+        _say("interrupted")
+        return 130
     return 0
 
 
@@ -283,4 +299,6 @@ def _say(text: str) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from pms150c.cli import exit_process
+
+    exit_process(main())
