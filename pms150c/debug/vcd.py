@@ -79,20 +79,31 @@ MAX_TEXT_CHANGES = 2_000_000  # signal changes `record_vcd` keeps in its returne
 
 
 class _Lines:
-    """Where the writer's lines go: an open file, and a count of the value changes."""
+    """Where the writer's lines go: an open file, written a few thousand lines at a time
+    (bounded memory, few write calls), and a count of the value changes."""
+
+    BATCH = 4096
 
     def __init__(self, out: IO[str], limit: int | None):
         self.out = out
         self.limit = limit
         self.changes = 0
+        self.pending: list[str] = []
 
     def append(self, line: str) -> None:
-        self.out.write(line + "\n")
+        self.pending.append(line)
+        if len(self.pending) >= self.BATCH:
+            self.flush()
 
     def __iadd__(self, lines: list[str]):
         for line in lines:
             self.append(line)
         return self
+
+    def flush(self) -> None:
+        if self.pending:
+            self.out.write("\n".join(self.pending) + "\n")
+            self.pending.clear()
 
 
 class _Writer:
@@ -185,6 +196,7 @@ def _record(machine, max_cycles: int, unit: str, out: IO[str], limit: int | None
     except KeyboardInterrupt:  # Ctrl-C ends the recording; what was recorded is kept
         pass
     writer.lines.append(f"#{time_of(regs, io, machine.cycles)}")
+    writer.lines.flush()
 
 
 def write_vcd(machine, max_cycles: int, path, *, unit: str = "cycle", fail=None) -> None:
