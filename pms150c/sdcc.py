@@ -27,10 +27,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import files as _files
 from .device import RAM_BYTES
-from .errors import SymbolFileError
+from .errors import SymbolFileError, printable
 from .image import SourceLine
 from .symbols import Function, SymbolTable, Variable
+from .toolchain.lexer import source_lines
 
 __all__ = ["SymbolFileError", "area_space", "companion_files", "load_sdcc_symbols"]
 
@@ -40,6 +42,10 @@ __all__ = ["SymbolFileError", "area_space", "companion_files", "load_sdcc_symbol
 RAM_AREAS = ("DATA", "OSEG", "SSEG", "DABS", "PREG", "IDATA", "ISEG", "BSEG", "XDATA", "XSEG")
 IO_AREAS = ("RSEG",)
 ABS_AREA = ".  .ABS."
+# Bounds on what one load reads (a map may name any number of modules; any file may be a
+# device or enormous): each file, and all of them together.
+MAX_FILE_BYTES = 16 * _files.MiB
+MAX_LOAD_BYTES = 64 * _files.MiB
 
 _MAP_AREA = re.compile(r"^(\S.*?)\s+([0-9A-F]{8})\s+([0-9A-F]{8})\s+=\s+\d+\. bytes \((.*)\)")
 _MAP_SYMBOL = re.compile(r"^\s+([0-9A-F]{8})\s+(\S+)(?:\s+(\S+))?\s*$")
@@ -71,6 +77,8 @@ class _Build:
     sizes: dict[str, int] = field(default_factory=dict)
     c_lines: dict[int, SourceLine] = field(default_factory=dict)  # from .cdb records
     sources: dict[str, list[str] | None] = field(default_factory=dict)
+    bytes_read: int = 0
+    read: list[Path] = field(default_factory=list)  # every file read, in order
 
 
 def area_space(name: str, written=None, base: int = 0, size: int = 0) -> str:
@@ -93,7 +101,7 @@ def companion_files(ihx: Path) -> dict[str, Path]:
     found = {}
     for suffix in (".map", ".noi", ".cdb", ".rst", ".lst", ".sym"):
         path = ihx.with_suffix(suffix)
-        if path.is_file():
+        if _files.kind(path) == "file":
             found[suffix] = path
     return found
 
@@ -122,24 +130,39 @@ def load_sdcc_symbols(ihx: str | Path, written=None, *, required: bool = False) 
     if ".cdb" in files:
         _read_cdb(build, files[".cdb"], stem.parent)
     _finish(build, written)
-    build.table.files = [str(p) for p in files.values()]
+    build.table.files = [str(p) for p in build.read]
     return build.table
 
 
 # -- .map / .noi ------------------------------------------------------------------------
 
 
-def _read(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="latin-1").splitlines()
-    except OSError as exc:
-        raise SymbolFileError(f"{path}: cannot read: {exc.strerror}") from None
+def _read(path: Path, build: _Build) -> list[str]:
+    """The lines of a symbol file: split at LF only (as sdaspdk13 and sdldpdk write and
+    count them), bounded per file and per load."""
+    shown = printable(str(path))
+    data = _files.read_bytes(
+        path, MAX_FILE_BYTES, lambda reason: SymbolFileError(f"{shown}: cannot read: {reason}")
+    )
+    build.bytes_read += len(data)
+    if build.bytes_read > MAX_LOAD_BYTES:
+        raise SymbolFileError(
+            f"{shown}: the symbol files read exceed {MAX_LOAD_BYTES // _files.MiB} MiB"
+        )
+    build.read.append(path)
+    return source_lines(data)
+
+
+def c_source_lines(data: bytes) -> list[str]:
+    """The lines of a C file as SDCC counts them: a line ends at LF, CRLF or a lone CR
+    (measured with sdcc 4.2.0: FF, VT, NEL and U+2028 end no line)."""
+    return re.split(r"\r\n|\r|\n", data.decode("utf-8", "surrogateescape"))
 
 
 def _read_map(build: _Build, path: Path, written) -> None:
     area = None
     linked = False
-    for line in _read(path):
+    for line in _read(path, build):
         match = _MAP_AREA.match(line)
         if match:
             name, base, size = match[1].strip(), int(match[2], 16), int(match[3], 16)
@@ -163,7 +186,7 @@ def _read_map(build: _Build, path: Path, written) -> None:
 
 
 def _read_noi(build: _Build, path: Path) -> None:
-    for line in _read(path):
+    for line in _read(path, build):
         parts = line.split()
         if len(parts) == 3 and parts[0] == "DEF":
             try:
@@ -182,9 +205,9 @@ def _listings(build: _Build, stem: Path, files: dict[str, Path]) -> list[tuple[P
     found = []
     for module in stems:
         rst, lst = module.with_suffix(".rst"), module.with_suffix(".lst")
-        if rst.is_file():
+        if _files.kind(rst) == "file":
             found.append((rst, "rst"))
-        elif lst.is_file():
+        elif _files.kind(lst) == "file":
             found.append((lst, "lst"))
     return found
 
@@ -220,17 +243,17 @@ def _module_bases(build: _Build, listing: Path) -> dict[str, int]:
         if Path(module).stem == listing.stem:
             break
         sym = listing.parent / Path(module).with_name(Path(module).stem + ".sym").name
-        for name, size in _sym_area_sizes(sym).items():
+        for name, size in _sym_area_sizes(sym, build).items():
             if name in bases:
                 bases[name] += size
     return bases
 
 
-def _sym_area_sizes(path: Path) -> dict[str, int]:
+def _sym_area_sizes(path: Path, build: _Build) -> dict[str, int]:
     sizes = {}
-    if not path.is_file():
+    if _files.kind(path) != "file":
         return sizes
-    for line in _read(path):
+    for line in _read(path, build):
         match = re.match(r"^\s+[0-9A-F]+\s+(\S+)\s+size\s+([0-9A-F]+)\s+flags", line)
         if match:
             sizes[match[1]] = int(match[2], 16)
@@ -239,7 +262,7 @@ def _sym_area_sizes(path: Path) -> dict[str, int]:
 
 def _read_listing(build: _Build, listing: tuple[Path, str], directory: Path) -> None:
     path, kind = listing
-    lines = _read(path)
+    lines = _read(path, build)
     number_end = _number_end(lines)
     if number_end is None:
         return
@@ -321,13 +344,14 @@ def _c_text(build: _Build, filename: str, line: int, directory: Path) -> str | N
         candidates = [path] if path.is_absolute() else [directory / path, directory / path.name]
         build.sources[filename] = None
         for candidate in candidates:
-            if candidate.is_file():
+            if _files.kind(candidate) == "file":
                 try:
-                    build.sources[filename] = candidate.read_text(
-                        encoding="utf-8", errors="replace"
-                    ).splitlines()
-                except OSError:
-                    pass
+                    data = _files.read_bytes(candidate, MAX_FILE_BYTES, SymbolFileError)
+                except SymbolFileError:
+                    break  # the comment's copy of the line is used instead
+                build.bytes_read += len(data)
+                build.read.append(candidate)
+                build.sources[filename] = c_source_lines(data)
                 break
     text = build.sources[filename]
     if text is None or not 1 <= line <= len(text):
@@ -388,7 +412,7 @@ def _cdb_name(symbol: str) -> tuple[str, str | None, str] | None:
 
 
 def _read_cdb(build: _Build, path: Path, directory: Path) -> None:
-    lines = _read(path)
+    lines = _read(path, build)
     types: dict[str, tuple[int, str, bool, str]] = {}  # record name -> (size, type, signed, space)
     interrupts: set[str] = set()
     addresses: dict[str, int] = {}

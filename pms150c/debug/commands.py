@@ -54,8 +54,10 @@ def load_machine(path: Path, include_dirs=(), inputs: list | None = None):
         return Machine(assemble_file(path, include_dirs=list(include_dirs), inputs=inputs))
     if suffix in (".ihx", ".hex"):
         machine = Machine(Image.from_ihx(path))  # with the symbols SDCC wrote beside it
-        if inputs is not None:
+        if inputs is not None:  # the HEX file, the symbol files and the C sources read
             inputs.append(path)
+            table = machine.image.symbol_table
+            inputs += [Path(name) for name in getattr(table, "files", ())]
         return machine
     raise DebugCliError(f"{shown}: expected an .asm source or an .ihx/.hex image")
 
