@@ -278,7 +278,8 @@ ASM_VOCABULARY = (
     " < > goto call .org .area HOME (ABS) CODE .db .dw .ascii .asciz .include .equ .ds .blkw"
     " .even .optsdcc .module .globl x: x:: 1$: 1$ . = == =: set0 set1 t0sn idxm stt16 ldt16 ret"
     " reti pcadd mov.io sp f z c ac ov af push pop xch s_CODE l_CODE ldsptl mul cneqsn ; '"
-).split() + ['"', "\n", "\t", "\x00", "\xff", "²", "A"]
+    " .macro .endm .rept .irp .irpc .if .ifeq .else .endif .mexit .narg .nchr .mdelete ^/ ?x"
+).split() + ['"', "\n", "\r", "\r\n", "\t", "\x00", "\x0c", "\x85", "\u2028", "\xff", "²", "A"]
 
 
 @examples(1500)

@@ -45,7 +45,7 @@ ROM_BYTES = 2 * ROM_WORDS
 MAX_SOURCE_BYTES = 16 * files.MiB  # one file
 MAX_TOTAL_BYTES = 64 * files.MiB  # all files of one assembly, includes counted each time
 MAX_INCLUDE_DEPTH = 1000  # open .include levels (sdaspdk13 has no limit of its own)
-MAX_LINES = 4_000_000  # lines assembled, macro and .rept expansions included
+MAX_LINES = 1_000_000  # lines assembled, macro and .rept expansions included (~10 s)
 MAX_BASE = 0xFFFFFF  # a relocatable area's base, as an .org
 
 # The base addresses `sdcc -mpdk13` hands to sdldpdk (-b HOME=0x22 -b DATA=0x02).
@@ -335,7 +335,7 @@ class Assembler:
     # -- macros -------------------------------------------------------------------------
     def _begin_recording(self, kind: str, rest: str, where: Location, column: int) -> None:
         if kind == ".macro":
-            name, *params = rest.strip().split(None, 1)
+            name, *params = rest.strip(" \t").split(None, 1) or [""]
             if not name or not name[0].isalpha() and name[0] not in "_.$":
                 raise where.error(".macro expects a name", column)
             parameters = parse_parameters(params[0] if params else "", where, column)

@@ -27,9 +27,11 @@ FIRST_LOCAL = 10000  # sdaspdk13 numbers the labels of ?parameters from 10000$
 
 _SYMBOL_RUN = re.compile(r"[A-Za-z0-9_.$]+")
 _PARAMETER = re.compile(r"\??[A-Za-z_.$][A-Za-z0-9_.$]*")
-# leading labels, then the first word of a statement (a directive or a macro name)
+# leading labels, then the first word of a statement (a directive or a macro name); blanks
+# are spaces and tabs only, as for the lexer (a form feed is not one)
 _HEAD = re.compile(
-    r"\s*((?:(?:[A-Za-z_.$][A-Za-z0-9_.$]*|[0-9]+\$)\s*::?\s*)*)([A-Za-z_.$][A-Za-z0-9_.$]*)?"
+    r"[ \t]*((?:(?:[A-Za-z_.$][A-Za-z0-9_.$]*|[0-9]+\$)[ \t]*::?[ \t]*)*)"
+    r"([A-Za-z_.$][A-Za-z0-9_.$]*)?"
 )
 
 
@@ -79,7 +81,7 @@ def strip_comment(text: str) -> str:
 
 def parse_parameters(text: str, where: Location, column: int) -> list[str]:
     """The parameter names after `.macro name` (commas or blanks between them)."""
-    names = [p for p in re.split(r"[\s,]+", text.strip()) if p]
+    names = [p for p in re.split(r"[ \t,]+", text.strip(" \t")) if p]  # sdaspdk13's blanks
     for name in names:
         if not _PARAMETER.fullmatch(name):
             raise where.error(f"bad macro parameter '{name}'", column)

@@ -1,0 +1,3 @@
+; a .macro line without the macro's name
+	.macro
+	.endm
