@@ -1060,10 +1060,35 @@ class Machine:
         self._load_schedule(state.schedule)
 
     def _check_state(self, state) -> None:
+        """A state the core may copy from: the arrays `save_state` makes, with their dtypes
+        and shapes (a MachineState is a plain dataclass: anyone can build one), and pin
+        changes the Machine could have scheduled."""
         if not isinstance(state, MachineState):
             raise ArgumentError(f"state must be a MachineState, not {validate.describe(state)}")
-        if state.regs.shape != self._regs.shape:
+        if not isinstance(state.regs, np.ndarray) or state.regs.shape != self._regs.shape:
             raise ArgumentError("the state was saved by a different version of pms150c")
+        for name, mine in (("ram", self._ram), ("io", self._io), ("regs", self._regs)):
+            theirs = getattr(state, name)
+            if not (
+                isinstance(theirs, np.ndarray)
+                and theirs.dtype == mine.dtype
+                and theirs.shape == mine.shape
+                and theirs.flags.c_contiguous
+            ):
+                raise ArgumentError(f"state.{name} is not a {mine.dtype}{list(mine.shape)} array")
+        rows = state.schedule
+        if not (isinstance(rows, np.ndarray) and rows.dtype == np.int64 and rows.ndim == 2):
+            raise ArgumentError("state.schedule is not an int64 [n, 3] array")
+        if rows.shape[1] != 3 or (
+            len(rows)
+            and (
+                not np.isin(rows[:, 1], PA_PINS).all()
+                or not np.isin(rows[:, 2], (-1, 0, 1)).all()
+                or (rows[:, 0] < 0).any()
+                or (np.diff(rows[:, 0]) < 0).any()
+            )
+        ):
+            raise ArgumentError("state.schedule holds pin changes no Machine could schedule")
 
     def _load_schedule(self, rows: np.ndarray) -> None:
         n = len(rows)
@@ -1158,7 +1183,7 @@ class Machine:
 
     def _call_pokes(self, ram: dict | None) -> tuple[np.ndarray, bool]:
         """(address, byte, address, byte, ...) of `ram`, and whether it names variables."""
-        if not ram:
+        if ram is None or (isinstance(ram, dict) and not ram):
             return self._NO_POKES, False
         if not isinstance(ram, dict):
             raise ArgumentError(
@@ -1179,6 +1204,8 @@ class Machine:
         return np.array(flat, dtype=np.int64), named
 
     def _call_entry(self, routine: int | str) -> int:
+        if not isinstance(routine, str):
+            routine = validate.integer(routine, "routine", error=LabelError)
         key = (type(routine), routine)  # 1 and True are different routines to a dict
         if key not in self._call_entries:
             self._call_entries[key] = self._breakpoints._resolve(routine)

@@ -706,3 +706,59 @@ def test_record_vcd_refuses_to_hold_more_changes_than_its_cap(monkeypatch):
     toggler += "\tset0.io 0x10, #3\n\tgoto loop\n"
     with pytest.raises(vcd.VcdError, match="write_vcd streams"):
         vcd.record_vcd(Machine(assemble(toggler)), 10_000)
+
+
+# -- SDCC builds: C sources as SDCC counts their lines, symbol files as inputs -------------
+
+ODD_C = (
+    "unsigned char x;\r"  # a lone CR ends a C line for SDCC
+    "/* \f \v NEL \x85 \u00c5 \u2028: none of these ends a line */\n"
+    "void main(void) {\n"
+    "\tx = 1;\n"
+    "\twhile (1) {}\n"
+    "}\n"
+)
+
+
+def test_c_lines_of_an_sdcc_build_are_counted_as_sdcc_counts_them(sdcc_build):
+    from pms150c.sdcc import c_source_lines
+
+    assert c_source_lines(ODD_C.encode())[:4] == [
+        "unsigned char x;",
+        "/* \f \v NEL \x85 \u00c5 \u2028: none of these ends a line */",
+        "void main(void) {",
+        "\tx = 1;",
+    ]
+    image = Image.from_ihx(sdcc_build("odd", sources={"odd.c": ODD_C}))
+    lines = {(src.line, src.text) for src in image.source.values() if src.filename == "odd.c"}
+    assert (4, "x = 1;") in lines  # the text of line 4 of the file, as SDCC numbered it
+
+
+def test_outputs_over_the_symbol_files_or_c_source_of_a_build_are_refused(sdcc_build, capsys):
+    ihx = sdcc_build("odd", sources={"odd.c": ODD_C})
+    folder = ihx.parent
+    assert (folder / "odd.map").exists() and (folder / "odd.cdb").exists()
+    for target in ("odd.map", "odd.rst", "odd.cdb", "odd.c"):
+        before = (folder / target).read_bytes()
+        code, err = run_cli(["trace", ihx, "-n", "100", "-o", folder / target], capsys)
+        assert code == 1 and "refusing to overwrite the input file" in err, (target, err)
+        assert (folder / target).read_bytes() == before
+
+
+def test_a_symbol_file_that_is_a_fifo_or_a_device_is_not_read(tmp_path):
+    image_text = assemble(PROGRAM).to_ihx()
+    (tmp_path / "p.ihx").write_text(image_text)
+    os.mkfifo(tmp_path / "p.map")
+    (tmp_path / "p.rst").symlink_to("/dev/zero")
+    start = time.monotonic()
+    image = Image.from_ihx(tmp_path / "p.ihx")  # neither blocks nor reads forever
+    assert image.used_words == 2 and time.monotonic() - start < 10
+
+
+def test_a_runaway_rept_stops_at_the_line_budget(monkeypatch):
+    from pms150c.toolchain import assembler
+
+    monkeypatch.setattr(assembler, "MAX_LINES", 20_000)
+    start = time.monotonic()
+    err = error_of("\t.rept 65535\n\t.rept 65535\nx = 1\n\t.endm\n\t.endm\n")
+    assert "more than 20000 lines" in err.reason and time.monotonic() - start < 10

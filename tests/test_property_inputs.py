@@ -114,7 +114,43 @@ MACHINE_CALLS = {
     "machine": lambda m, x, y, z: Machine(x, stack_checks=y),
     "from_asm": lambda m, x, y, z: Machine.from_asm(x),
     "from_ihx": lambda m, x, y, z: Machine.from_ihx(x, symbols=y),
+    "machine_options": lambda m, x, y, z: Machine(PROGRAM, blank_checks=x, translate=y),
+    "translate": lambda m, x, y, z: setattr(m, "translate", x),
+    "run_batch_jobs": lambda m, x, y, z: m.run_batch(6, [[0x36]] * 3, 100, jobs=x),
+    "call": lambda m, x, y, z: m.call(x, a=y, max_cycles=short(z)),
+    "call_ram": lambda m, x, y, z: m.call("main", ram=x, flags=y, sp=z, max_cycles=500),
+    "call_state": lambda m, x, y, z: m.call("main", state=x, max_cycles=500),
+    "restore_state": lambda m, x, y, z: m.restore_state(x),
+    "made_up_state": lambda m, x, y, z: m.restore_state(made_up_state(m, x, y)),
+    "call_made_up_state": lambda m, x, y, z: m.call(0, state=made_up_state(m, x, y)),
+    "cond_ram": lambda m, x, y, z: m.break_when(conditions().ram(x, size=y) == z),
+    "cond_io": lambda m, x, y, z: m.break_when(conditions().io(x) & y != z),
+    "cond_pin": lambda m, x, y, z: m.break_when(conditions().pin(x) >= y),
+    "cond_bit": lambda m, x, y, z: m.break_when(
+        (conditions().a.bit(x) == y) | (conditions().sp < z)
+    ),
+    "cond_location": lambda m, x, y, z: m.break_when(conditions().Location(x, y, shift=z) > 0),
+    "cond_join": lambda m, x, y, z: m.break_when((conditions().gie == 1) & x),
 }
+
+
+def conditions():
+    from pms150c.debug import conditions as module
+
+    return module
+
+
+def made_up_state(m, x, y):
+    """A MachineState built by hand: one field replaced by something drawn."""
+    from dataclasses import replace
+
+    fields = ["ram", "io", "regs", "schedule"]
+    name = fields[hash(repr(type(y))) % 4]
+    value = np.asarray(x) if isinstance(x, list) else x
+    if isinstance(y, int) and not isinstance(y, bool):
+        value = np.array([[abs(y) % 9, y % 8, y % 3 - 1]], np.int64)  # a pin change
+        name = "schedule"
+    return replace(m.save_state(), **{name: value})
 
 
 @examples(600)

@@ -96,8 +96,20 @@ class Location:
     __slots__ = ("space", "where", "size", "signed", "shift", "mask")
 
     def __init__(self, space, where=0, size=None, signed=None, shift=0, mask=-1):
+        from ..validate import integer
+
+        spaces = (SPACE_RAM, SPACE_IO, *_SPACE_NAMES)
+        if isinstance(space, bool) or not isinstance(space, int) or space not in spaces:
+            raise ConditionError(f"no location space {space!r}")
+        if not isinstance(where, str):  # an address: checked against RAM or IO when resolved
+            where = integer(where, "a location's address", error=AddressError)
+        if size is not None:
+            size = integer(size, "a condition's size", 1, 8, error=ConditionError)
+        if signed is not None:
+            signed = bool(integer(signed, "signed", 0, 1, error=ConditionError))
         self.space, self.where, self.size, self.signed = space, where, size, signed
-        self.shift, self.mask = shift, mask
+        self.shift = integer(shift, "a location's shift", 0, 63, error=ConditionError)
+        self.mask = integer(mask, "a location's mask", -1, 2**63 - 1, error=ConditionError)
 
     def _derived(self, shift: int, mask: int) -> Location:
         return Location(self.space, self.where, self.size, self.signed, shift, mask)
