@@ -261,7 +261,7 @@ class Assembler:
         self.inputs: list[Path] = []  # every file read, for tools that track inputs
         self.bytes_read = 0
         self.lines_read = 0
-        if predefine_io:
+        if validate.flag(predefine_io, "predefine_io"):
             for name, address in IO_NAMES.items():
                 expr = Expr(("num", Token("number", str(address), 1, address)), 1)
                 self.symbols[name] = Symbol(name, Location("<io>", 0, ""), 1, expr=expr)
