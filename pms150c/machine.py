@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import core, validate
+from . import core, ctrl_c, validate
 from .device import (
     IO_CLKMD,
     IO_FLAG,
@@ -937,27 +937,34 @@ class Machine:
             max_cycles = validate.integer(
                 max_cycles, "max_cycles", high=validate.INT64_MAX - self.cycles
             )
-        if self._watch_values or self._conditions:
-            from .debug.conditions import run_with_conditions
-
-            return run_with_conditions(self, max_cycles)
         if max_cycles is not None and max_cycles <= 0:
             return StopReason(StopKind.MAX_CYCLES, self.pc, self.cycles)
-        end_total = None if max_cycles is None else self.cycles + max_cycles
         try:
-            if self.breakpoints and self.pc in self.breakpoints and self.mode == "running":
-                status = self._call(self._clean, self.cycles + 1)
-                if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
-                    return self._reason(status)
-            while True:
-                end = self.cycles + RUN_CHUNK_CYCLES
-                if end_total is not None:
-                    end = min(end, end_total)
-                status = self._call(self._program(), end, self._translated())
-                if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
-                    return self._reason(status)
+            with ctrl_c.watching():
+                if self._watch_values or self._conditions:
+                    from .debug.conditions import run_with_conditions
+
+                    return run_with_conditions(self, max_cycles)
+                return self._run_chunks(max_cycles)
         except KeyboardInterrupt:
             return StopReason(StopKind.INTERRUPTED, self.pc, self.cycles)
+
+    def _run_chunks(self, max_cycles: int | None) -> StopReason:
+        """`run` in jitted calls of at most RUN_CHUNK_CYCLES; a Ctrl-C swallowed during
+        one (see pms150c/ctrl_c.py) ends the run after it."""
+        end_total = None if max_cycles is None else self.cycles + max_cycles
+        if self.breakpoints and self.pc in self.breakpoints and self.mode == "running":
+            status = self._call(self._clean, self.cycles + 1)
+            if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
+                return self._reason(status)
+        while True:
+            end = self.cycles + RUN_CHUNK_CYCLES
+            if end_total is not None:
+                end = min(end, end_total)
+            status = self._call(self._program(), end, self._translated())
+            if status != ST_LIMIT or (end_total is not None and self.cycles >= end_total):
+                return self._reason(status)
+            ctrl_c.raise_if_pressed()
 
     def run_batch(
         self, slot_address: int, slot_words: np.ndarray, max_cycles: int, *, jobs: int = 1

@@ -100,3 +100,58 @@ def test_ctrl_c_ends_an_endless_cli_run_with_a_message(command, tmp_path, capsys
     assert "interrupted at pc 0x" in out + err
     assert "Traceback" not in out + err
     assert code == 130  # the shell's status after Ctrl-C
+
+
+class SwallowedCtrlC:
+    """An object whose finalizer gets the Ctrl-C: Python reports it as unraisable and goes
+    on, as it does when a real SIGINT lands inside one of Numba's finalizers."""
+
+    def __del__(self):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_swallowed_by_a_finalizer_still_stops_the_run(monkeypatch):
+    m = Machine(assemble(COUNTER_LOOP))
+    real_call = m._call
+    calls = []
+
+    def call_then_finalize(*args):
+        status = real_call(*args)
+        calls.append(m.cycles)
+        SwallowedCtrlC()  # finalized at once: the KeyboardInterrupt goes nowhere
+        return status
+
+    monkeypatch.setattr(m, "_call", call_then_finalize)
+    reason = m.run(50 * machine.RUN_CHUNK_CYCLES)
+    assert reason == StopReason.INTERRUPTED
+    assert len(calls) == 1 and reason.cycles == m.cycles == calls[0]
+
+
+def test_ctrl_c_swallowed_inside_a_predicate_still_stops_the_run():
+    m = Machine(assemble(COUNTER_LOOP))
+    evaluated = []
+
+    def never_true(machine_):
+        evaluated.append(machine_.cycles)
+        if len(evaluated) == 100:
+            SwallowedCtrlC()
+        return False
+
+    m.break_when(never_true)
+    reason = m.run(10**6)
+    assert reason == StopReason.INTERRUPTED
+    assert len(evaluated) == 100
+
+
+def test_a_swallowed_ctrl_c_does_not_outlive_the_run_it_stopped(monkeypatch):
+    m = Machine(assemble(COUNTER_LOOP))
+    real_call = m._call
+
+    def call_then_finalize(*args):
+        SwallowedCtrlC()
+        return real_call(*args)
+
+    monkeypatch.setattr(m, "_call", call_then_finalize)
+    assert m.run(10**6) == StopReason.INTERRUPTED
+    monkeypatch.setattr(m, "_call", real_call)
+    assert m.run(1000) == StopReason.MAX_CYCLES  # the next run is not interrupted

@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import ctrl_c
 from ..device import IO_FLAG, IO_NAMES, IO_REGS, IO_SP, RAM_BYTES
 from ..errors import AddressError, Pms150cError
 from ..state import (
@@ -532,6 +533,7 @@ def _run_stepping(machine, end: int | None):
         if not first and machine.pc in breakpoints and machine.mode == "running":
             return StopReason(StopKind.BREAKPOINT, machine.pc, machine.cycles)
         first = False
+        ctrl_c.raise_if_pressed()  # one that a finalizer swallowed (pms150c/ctrl_c.py)
         before = machine.cycles
         status = machine._call(machine._clean, before + 1)
         if status == ST_STOPSYS:
