@@ -156,6 +156,10 @@ class Image:
         ``symbols`` from labels (byte addresses, as sdaspdk13 counts), variables and
         constants, ``source`` from its C lines, or its assembly lines where a word has no
         C line."""
+        from .symbols import SymbolTable
+
+        if not isinstance(table, SymbolTable):
+            raise ImageError(f"attach_symbols needs a SymbolTable, not {describe(table)}")
         self.symbol_table = table
         self.labels = dict(table.code)
         values = {name: 2 * word for name, word in table.code.items()}

@@ -188,6 +188,7 @@ TOOLCHAIN_CALLS = {
     "listing_start": lambda x, y: disassemble_listing([0, 1], x),
     "image": lambda x, y: Image(x),
     "image_parts": lambda x, y: Image([0], symbols=x, labels=y).listing(),
+    "attach_symbols": lambda x, y: Image([0]).attach_symbols(x),
     "image_source": lambda x, y: Image([0], source={0: x}).listing(),
     "image_written": lambda x, y: Image([0], written=x),
     "from_ihx": lambda x, y: Image.from_ihx(x, symbols=y),
