@@ -34,7 +34,11 @@ import numpy as np
 
 from pms150c.errors import Pms150cError, interrupted, printable
 
-CHUNK = 250
+CHUNK = 250  # images per batch with one job (the progress bar moves per chunk)
+# with several jobs, each thread's Python work per chunk (encoding the images, a Machine,
+# unpacking the results: about 0.5 ms) holds the GIL while the other thread's batch runs;
+# a few large chunks per job keep that a few per cent of the simulation time
+CHUNKS_PER_JOB = 4
 CLOCK_HZ = 8_000_000
 
 
@@ -134,10 +138,15 @@ def run(args) -> dict:
         x, labels = x[: args.limit], labels[: args.limit]
     if len(x) == 0:
         raise Pms150cError("no test images to run")
-    chunks = [x[i : i + CHUNK] for i in range(0, len(x), CHUNK)]
-    jobs = min(args.jobs, usable_cpus(), len(chunks))
+    jobs = min(args.jobs, usable_cpus(), -(-len(x) // CHUNK))
+    size = max(CHUNK, -(-len(x) // (CHUNKS_PER_JOB * jobs))) if jobs > 1 else CHUNK
+    chunks = [x[i : i + size] for i in range(0, len(x), size)]
 
-    kernel.run(x[:1])  # load (or compile) the jitted core before the clock starts
+    # load (or compile) the jitted core and the ROM's translation before the clock starts:
+    # a batch of AUTO_TRANSLATE_RUNS runs is translated, as the chunks will be
+    from pms150c.machine import AUTO_TRANSLATE_RUNS
+
+    kernel.run(x[:AUTO_TRANSLATE_RUNS])
     start = time.perf_counter()
     with _results(kernel, chunks, jobs) as outputs:  # workers start before any thread
         results = list(_progress(chunks, outputs, args))
