@@ -358,14 +358,19 @@ class ReferenceMachine:
     # -- peripherals, one system cycle at a time ---------------------------------------------------
 
     def tick(self) -> None:
-        """Advance every peripheral by one system cycle."""
+        """Advance every peripheral by one system cycle.
+
+        In stopexe the system clock is off (DS 5.10.1): a timer clocked by it does not
+        count. The mode is the one the cycle started in, even if a timer wakes the chip
+        during it."""
         if self.mode == STOPSYS:
             return
         io = self.io
+        sysclk = self.mode != STOPEXE
         if io[T16M] & 0xE0:  # not stopped
-            self._tick_t16()
+            self._tick_t16(sysclk)
         if io[TM2C] & 0xF0:  # not off
-            self._tick_tm2()
+            self._tick_tm2(sysclk)
         if io[CLKMD] & 0x06 == 0x06:  # watchdog and ILRC enabled
             self._tick_watchdog()
 
@@ -375,9 +380,9 @@ class ReferenceMachine:
         if self.mode == STOPEXE:
             self.mode = RUNNING
 
-    def _tick_t16(self) -> None:
+    def _tick_t16(self, sysclk: bool) -> None:
         source = _T16_SOURCES.get(self.io[T16M] >> 5)
-        if source in (CLK, IHRC, ILRC):
+        if source in (IHRC, ILRC) or (source == CLK and sysclk):
             ticks, self._t16_phase = self._clock_ticks(source, self._t16_phase)
             self._t16_source_ticks(ticks)
 
@@ -400,9 +405,9 @@ class ReferenceMachine:
         if edges:
             self._request(IRQ_T16)
 
-    def _tick_tm2(self) -> None:
+    def _tick_tm2(self, sysclk: bool) -> None:
         source = _TM2_SOURCES.get(self.io[TM2C] >> 4)
-        if source in (CLK, IHRC, ILRC):
+        if source in (IHRC, ILRC) or (source == CLK and sysclk):
             ticks, self._tm2_phase = self._clock_ticks(source, self._tm2_phase)
             self._tm2_source_ticks(ticks)
 

@@ -34,8 +34,8 @@ def pa_writes(machine: Machine, max_cycles: int, pin: int) -> list[tuple[int, in
 
 @pytest.mark.parametrize("ticks", [1, 4])
 def test_blinker_toggles_the_led_every_ticks_times_16384_cycles(sdcc_build, ticks):
-    """T16: source CLK, /4 prescaler, interrupt on bit 11 = every 2**12 * 4 cycles; the ISR
-    toggles the LED every `ticks` interrupts (blink.c)."""
+    """T16: source IHRC (2 ticks per cycle), /16 prescaler, interrupt on bit 10 = every
+    2**11 * 16 / 2 cycles; the ISR toggles the LED every `ticks` interrupts (blink.c)."""
     m = Machine.from_ihx(sdcc_build("blink", defines={"TICKS_PER_TOGGLE": ticks}))
     edges = pa_writes(m, 8 * ticks * 16384, pin=4)
     toggles = edges[1:]  # the first write is main's `pa = 0`
@@ -76,8 +76,8 @@ def decode_uart(levels: list[int]) -> bytes:
 
 
 def test_uart_sends_hello_at_69_cycles_per_bit(sdcc_build):
-    """Timer2 period mode with TM2B = 68: an interrupt, and an edge, every 69 cycles
-    (uart_hello.c); 8 MHz / 69 = 115942 baud."""
+    """Timer2 period mode on the IHRC through the scaler /2 with TM2B = 68: an interrupt,
+    and an edge, every 69 cycles (uart_hello.c); 8 MHz / 69 = 115942 baud."""
     m = Machine.from_ihx(sdcc_build("uart_hello"))
     writes = pa_writes(m, 2_000_000, pin=7)
     assert m.mode == "stopsys"

@@ -3,10 +3,13 @@ on paper from docs/timing-model.md (the comments show the arithmetic)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pms150c import assemble
 from pms150c.machine import Machine, StopReason
+from pms150c.reference import ReferenceMachine
 
 NOPS = "\tnop\n" * 900
 
@@ -82,21 +85,83 @@ def test_ldt16_reads_the_exact_count_with_two_ihrc_ticks_per_cycle():
     assert m.clock_hz == 8_000_000
 
 
-def test_stopexe_is_woken_by_t16_at_the_exact_cycle():
+def test_stopexe_stops_a_timer16_on_the_system_clock():
+    # DS 5.10.1 (p. 40): in stopexe "Timer counter: Stop counting if its clock source is
+    # system clock"; only a timer not on SYSCLK wakes the chip.
     m = machine(
         """
         mov a, #0x20
-        mov.io 0x06, a      ; 1: T16 from CLK, first count in cycle 1
-        stopexe             ; 2
+        mov.io 0x06, a      ; 1: T16 from CLK, /1, bit 8: counts in cycle 1
+        stopexe             ; 2: the system clock is off from this cycle on
     after:
-        inc 0x20            ; bit 8 rises at 1 + 256 = 257: the CPU wakes and runs this
+        inc 0x20
         stopsys
         """
     )
-    m.breakpoints.add("after")
-    assert m.run(100_000) == StopReason.BREAKPOINT
-    assert (m.cycles, m.mode, m.t16) == (257, "running", 256)
-    assert m.io_peek(0x05) & 0x04  # the request stays pending (INTEN = 0, no interrupt)
+    assert m.run(100_000) == StopReason.MAX_CYCLES
+    assert (m.mode, m.t16, int(m.ram[0x20])) == ("stopexe", 1, 0)
+    assert m.io_peek(0x05) & 0x04 == 0  # no request either
+    m.set_pin(7, 1)  # a pin toggle wakes it; the timer counts again from then on
+    assert m.run() == StopReason.STOPSYS
+    assert m.t16 == 1 + 1  # the count of `inc`'s cycle (stopsys's own cycle has no clock)
+
+
+@pytest.mark.parametrize("kind", [Machine, ReferenceMachine])
+def test_stopexe_is_woken_by_timer16_on_the_ilrc(kind):
+    # The DS 5.10.1 example (p. 40): T16M = ILRC, /1, bit 8, counter 0, stopexe: "the system
+    # will be waken up after the Timer16 counts 256 ILRC clocks". System clock IHRC/2 =
+    # 8 MHz: one ILRC tick per 8e6 / 59e3 cycles; the phase accumulator starts with the
+    # T16M write at cycle 3, so the 256th tick ends cycle 3 + ceil(256 * 16e6 / (2 * 59e3))
+    # - 1 = 3 + 34712 - 1 = 34714 and the CPU runs `inc` at 34715.
+    m = kind(
+        assemble(
+            """
+            mov a, #0x34
+            mov.io 0x03, a      ; 1: IHRC/2, watchdog off (DS: off before stopexe)
+            mov a, #0xC0
+            mov.io 0x06, a      ; 3: T16 from ILRC, /1, bit 8
+            stopexe             ; 4
+            inc 0x20            ; 34715
+            stopsys             ; 34716
+            """
+        )
+    )
+    assert m.run(100_000) == StopReason.STOPSYS
+    wake = 3 + math.ceil(256 * 16_000_000 / (2 * 59_000)) - 1 + 1
+    assert (m.cycles, m.t16, int(m.ram[0x20])) == (wake + 2, 256, 1)
+
+
+@pytest.mark.parametrize("kind", [Machine, ReferenceMachine])
+@pytest.mark.parametrize("source, wakes", [(0x1, False), (0x2, True)])
+def test_stopexe_timer2_wakes_only_when_not_on_the_system_clock(kind, source, wakes):
+    # TM2C[7:4] = 0001 CLK or 0010 IHRC; period mode, TM2B = 99: counts 1..99 take TM2CT
+    # to 99 and the 100th finds TM2CT == TM2B (the match). System clock IHRC/4 (4 MHz):
+    # the IHRC gives 4 ticks per cycle from the TM2C write at cycle 5, so the match ends
+    # cycle 5 + ceil(100 / 4) - 1 = 29 and the CPU wakes at 30 (inc), stopsys at 31. On
+    # the system clock Timer2 stops in stopexe (DS 5.10.1).
+    m = kind(
+        assemble(
+            f"""
+            mov a, #0x14
+            mov.io 0x03, a      ; 1: IHRC/4, watchdog off
+            mov a, #99
+            mov.io 0x09, a      ; 3: TM2B
+            mov a, #0x{source:x}0
+            mov.io 0x1C, a      ; 5: source, period mode, no output
+            stopexe             ; 6
+            inc 0x20
+            stopsys
+            """
+        )
+    )
+    reason = m.run(10_000)
+    if wakes:
+        assert reason == StopReason.STOPSYS
+        assert (m.cycles, int(m.ram[0x20])) == (5 + math.ceil(100 / 4) + 2, 1)
+    else:
+        assert reason == StopReason.MAX_CYCLES
+        assert m.mode == "stopexe" and int(m.ram[0x20]) == 0
+        assert m.io_peek(0x1D) == 1  # the count of cycle 5 only
 
 
 def test_stopexe_without_events_sleeps_until_the_limit():

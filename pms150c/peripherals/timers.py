@@ -45,6 +45,13 @@ INT_TM2 = 0x40
 
 
 @njit(cache=True, _nrt=False)
+def sysclk_gated(regs):
+    """True in stopexe: the system clock is off (DS 5.10.1), so a timer clocked by it
+    (SRC_CLK) neither counts nor wakes the chip; IHRC, ILRC and pin clocks go on."""
+    return regs[R_MODE] == MODE_STOPEXE
+
+
+@njit(cache=True, _nrt=False)
 def request(regs, io, bit):
     """Set an INTRQ bit; any request (even of a bit already set) wakes a CPU in stopexe."""
     io[IO_INTRQ] |= bit
@@ -98,7 +105,7 @@ def t16_event_cycles(regs, io, any_request):
     if io[IO_INTRQ] & INT_T16 and not any_request:
         return -1
     source = t16_time_source(io[IO_T16M])
-    if source < 0:
+    if source < 0 or (source == SRC_CLK and sysclk_gated(regs)):
         return -1
     prescale = 1 << (2 * ((io[IO_T16M] >> 3) & 3))
     cnt = regs[R_T16]
@@ -173,7 +180,7 @@ def tm2_event_cycles(regs, io, any_request):
     if io[IO_INTRQ] & INT_TM2 and not any_request:
         return -1
     source = tm2_time_source(io[IO_TM2C])
-    if source < 0:
+    if source < 0 or (source == SRC_CLK and sysclk_gated(regs)):
         return -1
     ticks = _tm2_counts_to_request(io) * tm2_divider(io) - regs[R_TM2_PRE]
     n_num, d_den = rate(io[IO_CLKMD], source)
@@ -219,15 +226,18 @@ def wdt_event_cycles(regs, io):
 @njit(cache=True, _nrt=False)
 def advance(regs, io, cycles):
     """Advance every time-driven peripheral by `cycles` system cycles (no time-out check:
-    the caller splits the interval at the watchdog's time-out)."""
+    the caller splits the interval at the watchdog's time-out). The mode is read once, at
+    the start: an interval in stopexe ends at the cycle whose event wakes the chip, so
+    the whole interval was asleep even if a timer below wakes it."""
     clkmd = io[IO_CLKMD]
+    gated = sysclk_gated(regs)
     source = t16_time_source(io[IO_T16M])
-    if source >= 0:
+    if source >= 0 and not (source == SRC_CLK and gated):
         n_num, d_den = rate(clkmd, source)
         ticks, regs[R_T16_ACC] = ticks_after(regs[R_T16_ACC], n_num, d_den, cycles)
         t16_count(regs, io, ticks)
     source = tm2_time_source(io[IO_TM2C])
-    if source >= 0:
+    if source >= 0 and not (source == SRC_CLK and gated):
         n_num, d_den = rate(clkmd, source)
         ticks, regs[R_TM2_ACC] = ticks_after(regs[R_TM2_ACC], n_num, d_den, cycles)
         tm2_count(regs, io, ticks)

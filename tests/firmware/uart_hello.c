@@ -1,6 +1,8 @@
 /* "Hello\n" at 115200 baud (8N1) on PA7, bit-banged from the Timer2 interrupt.
-   Timer2 counts the 8 MHz system clock in period mode with TM2B = 68: an interrupt every
-   69 cycles, one bit time (8 MHz / 69 = 115942 baud, 0.6 % fast). The ISR first writes
+   Timer2 counts the 16 MHz IHRC through its scaler /2 in period mode with TM2B = 68: an
+   interrupt every 69 * 2 IHRC ticks = 69 cycles of the 8 MHz system clock, one bit time
+   (8 MHz / 69 = 115942 baud, 0.6 % fast). Not the system clock itself: main sleeps in
+   stopexe, where a timer on the system clock stops (DS 5.10.1). The ISR first writes
    the level it prepared at the previous interrupt, then prepares the next one: a 0 start
    bit, 8 data bits LSB first, a 1 stop bit. main sleeps in stopexe while a byte goes out,
    so every interrupt wakes the same sleeping CPU and every edge falls the same number of
@@ -50,8 +52,8 @@ void main(void)
     pa = TX; /* idle high */
     pac = TX;
     tm2b = BIT_CYCLES - 1;
-    tm2s = 0;    /* prescaler /1, scaler /1 */
-    tm2c = 0x10; /* source CLK, period mode, no output pin */
+    tm2s = 1;    /* prescaler /1, scaler /2 */
+    tm2c = 0x20; /* source IHRC, period mode, no output pin */
     inten = INT_TM2;
     intrq = 0;
     __asm__("engint");
