@@ -467,6 +467,8 @@ def _read_cdb(build: _Build, path: Path, directory: Path) -> None:
                 ends.get(start_key),
                 c_name,
                 interrupt=name in interrupts,
+                ctype=ctype.removesuffix(" ()"),
+                signed=signed,
             )
             continue
         if record is None or space not in ("E", "F", "G", "I", "D", "A", "B", "H"):

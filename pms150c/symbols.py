@@ -36,13 +36,17 @@ class Variable:
 @dataclass(frozen=True)
 class Function:
     """A C function (from the .cdb) or an assembly routine: its label, its C name, its
-    first word and the word of its final `ret` (``end``, inclusive; None when unknown)."""
+    first word and the word of its final `ret` (``end``, inclusive; None when unknown).
+    ``ctype`` is the C type it returns (``"unsigned int"``, ``"void"``; "" when no file
+    says) and ``signed`` that type's signedness."""
 
     name: str
     start: int
     end: int | None = None
     c_name: str | None = None
     interrupt: bool = False
+    ctype: str = ""
+    signed: bool = False
 
 
 _FILE_LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+)$")

@@ -39,3 +39,21 @@ def sdcc_build(pms150c_sdcc_builder):
         )
 
     return build
+
+
+@pytest.fixture(scope="session")
+def warm_numba():
+    """Numba's lazily imported parts, loaded in this process before a pytester run.
+
+    pytester's in-process runs drop the modules a run imported when it ends; Numba
+    registers types when some of its modules are first imported, and a second import
+    after such a drop fails ("duplicate registration"). A Machine that runs, stops on a
+    data condition and makes a call here loads them all once, outside any inner run."""
+    from pms150c import Machine, assemble
+    from pms150c.debug.conditions import a
+
+    m = Machine(assemble("main:\n mov a, #1\n ret\n"))
+    m.break_when(a == 1)
+    m.run(10)
+    m.remove_break_when()
+    m.call("main", sp=0x20)

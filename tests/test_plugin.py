@@ -14,6 +14,7 @@ from pms150c.errors import ArgumentError, FileError
 from pms150c.testing import SdccBuilder, SdccError, SdccNotFoundError, load, sdcc_missing
 
 FIRMWARE = Path(__file__).parent / "firmware"
+pytestmark = pytest.mark.usefixtures("warm_numba")  # see tests/conftest.py
 needs_sdcc = pytest.mark.skipif(sdcc_missing() is not None, reason=str(sdcc_missing()))
 
 COUNTER_ASM = """\
@@ -53,7 +54,7 @@ def test_machine_fixture_runs_assembly_source_and_reports_failures(pytester):
     result.stdout.fnmatch_lines(["*assert 12 == 13*"])
 
 
-def test_assembly_errors_name_the_test_as_the_file(pytester):
+def test_assembly_errors_name_the_test_file(pytester):
     pytester.makepyfile(
         """
         def test_typo(pms150c_machine):
@@ -62,7 +63,9 @@ def test_assembly_errors_name_the_test_as_the_file(pytester):
     )
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*AssemblerError: <test_typo>:2:1: error:*mvo*"])
+    result.stdout.fnmatch_lines(
+        ["*AssemblerError: <test_assembly_errors_name_the_test_file.py>:2:1: error:*mvo*"]
+    )
 
 
 def test_machine_fixture_loads_files_beside_the_test_and_images(pytester):
@@ -219,3 +222,50 @@ def test_builder_errors_are_pms150c_errors(tmp_path):
         SdccBuilder(tmp_path)(tmp_path / "missing.c")
     with pytest.raises(ArgumentError, match="sdcc must be a command name"):
         SdccBuilder(tmp_path, sdcc=None)
+
+
+# -- the helpers in a user's test file ------------------------------------------------------
+
+BLINK_ASM = """\
+    mov a, #0x10
+    mov.io pac, a
+loop:
+    set1.io pa, #4
+    set0.io pa, #4
+    goto loop
+"""
+
+
+def test_helpers_in_a_users_test_file_pass_and_fail_readably(pytester):
+    pytester.makepyfile(
+        f"""
+        from hypothesis import given
+        from pms150c.debug.conditions import pin
+        from pms150c.testing import assert_within, call, strategies as pst
+
+        BLINK = {BLINK_ASM!r}
+
+        def test_led_lights(pms150c_machine):
+            m = pms150c_machine(BLINK, predefine_io=True)
+            assert assert_within(m, pin(4) == 1, cycles=10) == 3
+
+        def test_led_on_pin_5(pms150c_machine):
+            m = pms150c_machine(BLINK, predefine_io=True)
+            assert_within(m, pin(5) == 1, us=500, what="PA5 high")
+
+        @given(pst.ram_states([0x10]))
+        def test_routine(pms150c_machine, ram):
+            m = pms150c_machine("main:\\n stopsys\\nget:\\n mov a, 0x10\\n ret")
+            assert call(m, "get", ram=ram, sp=0x20).value == ram[0x10]
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E *ExpectationError: PA5 high did not hold within 500 us: ran 30 cycles *",
+            "E * pc=0x002 (<test_helpers_in_a_users*.py>:4: set1.io pa, #4); a=0x10 flags=- *",
+            "E * ((pins >> 5) & 0x1) = 0",
+        ]
+    )
+    assert "def _wait" not in result.stdout.str()  # the helper's frames are hidden

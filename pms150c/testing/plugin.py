@@ -19,7 +19,7 @@ costs no Numba start-up: the simulator loads when a test first makes a Machine.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -78,30 +78,45 @@ def pms150c_sdcc_builder(tmp_path_factory) -> SdccBuilder:
     return SdccBuilder(tmp_path_factory.mktemp("pms150c-sdcc"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pms150c_sdcc(pms150c_sdcc_builder, request) -> SdccFixture:
     """Build C with ``sdcc -mpdk13``: ``pms150c_sdcc("main.c", **options) -> Path`` of the
-    .ihx (see `pms150c.testing.SdccBuilder`); paths are found beside the test file."""
+    .ihx (see `pms150c.testing.SdccBuilder`); paths are found beside the test file.
+    Module-scoped (it keeps no state of its own), so hypothesis tests may use it."""
     return SdccFixture(pms150c_sdcc_builder, _test_folder(request))
 
 
-@pytest.fixture
-def pms150c_machine(request) -> Callable[..., object]:
-    """A factory: ``pms150c_machine(target, **options) -> Machine`` at power-on, for an
-    Image, an .ihx/.hex, an .asm/.s, assembly source text or a .c (built with sdcc; the
-    test is skipped when SDCC is missing). Options are `pms150c.testing.load`'s."""
-    base = _test_folder(request)
+class MachineFactory:
+    """The ``pms150c_machine`` fixture: ``pms150c_machine(target, **options) -> Machine``
+    (`pms150c.testing.load` with paths found beside the test file, assembly text named
+    after the test module in messages, and .c files built by the session's builder)."""
 
-    def make(target: Target, **options):
+    def __init__(self, request):
+        self._request = request
+        self.base = _test_folder(request)
+        self.filename = f"<{Path(str(getattr(request, 'path', 'test'))).name}>"
+
+    def __call__(self, target: Target, **options):
         __tracebackhide__ = True
         if _is_c_file(target) and "builder" not in options:  # skips without SDCC
-            options["builder"] = request.getfixturevalue("pms150c_sdcc_builder")
-        options.setdefault("base", base)
-        if isinstance(target, str) and "filename" not in options:
-            options["filename"] = f"<{request.node.name}>"
+            options["builder"] = self._request.getfixturevalue("pms150c_sdcc_builder")
+        options.setdefault("base", self.base)
+        if isinstance(target, str):
+            options.setdefault("filename", self.filename)
         return load(target, **options)
 
-    return make
+    def __repr__(self) -> str:
+        return f"<pms150c_machine factory for tests in {self.base}>"
+
+
+@pytest.fixture(scope="module")
+def pms150c_machine(request) -> MachineFactory:
+    """A factory: ``pms150c_machine(target, **options) -> Machine`` at power-on, for an
+    Image, an .ihx/.hex, an .asm/.s, assembly source text or a .c (built with sdcc; the
+    test is skipped when SDCC is missing). Options are `pms150c.testing.load`'s. Each
+    call makes a new Machine; the factory itself is module-scoped, so hypothesis tests
+    may use it."""
+    return MachineFactory(request)
 
 
 def _is_c_file(target: object) -> bool:
