@@ -481,11 +481,17 @@ def measure_calls(n: int, examples: int) -> dict:
         h.run(1000)
         return h.a, int(h.ram[0x10]), h.cycles
 
-    if fast() != by_hand():
-        raise RuntimeError("Machine.call and the call by hand disagree")
+    from pms150c.testing import call
+
+    def helper():  # pms150c.testing.call: names, C arguments and results on top
+        r = call(m, "add16", ram=ram, sp=0x30)
+        return r.a, r.ram[0x10], r.cycles
+
+    if not fast() == by_hand() == helper():
+        raise RuntimeError("Machine.call, testing.call and the call by hand disagree")
     timings = {}
-    for name, fn in (("call", fast), ("by_hand", by_hand)):
-        count = n if name == "call" else n // 4
+    for name, fn in (("call", fast), ("helper", helper), ("by_hand", by_hand)):
+        count = n if name != "by_hand" else n // 4
         best = float("inf")
         for _ in range(3):
             t = time.perf_counter()
@@ -502,22 +508,31 @@ def measure_calls(n: int, examples: int) -> dict:
 
     @settings(max_examples=examples, deadline=None, database=None)
     @given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
+    def add16_adds_by_helper(x, y):
+        r = call(m, "add16", ram={0x10: x & 0xFF, 0x11: x >> 8, 0x12: y & 0xFF, 0x13: y >> 8})
+        assert r.u16(0x10) == (x + y) & 0xFFFF
+
+    @settings(max_examples=examples, deadline=None, database=None)
+    @given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
     def no_simulation(x, y):  # hypothesis's own cost per example, for comparison
         assert (x + y) & 0xFFFF >= 0
 
     rates = {}
-    for name, test in (("routine", add16_adds), ("empty", no_simulation)):
+    tests = (("routine", add16_adds), ("helper", add16_adds_by_helper), ("empty", no_simulation))
+    for name, test in tests:
         test()  # hypothesis warms up
         t = time.perf_counter()
         test()
         rates[name] = examples / (time.perf_counter() - t)
     return {
         "call_us": timings["call"] * 1e6,
+        "helper_call_us": timings["helper"] * 1e6,
         "by_hand_us": timings["by_hand"] * 1e6,
         "ratio": timings["by_hand"] / timings["call"],
         "hypothesis_examples": examples,
         "hypothesis_examples_per_s": rates["routine"],
         "hypothesis_empty_examples_per_s": rates["empty"],
+        "hypothesis_helper_examples_per_s": rates["helper"],
     }
 
 
@@ -841,14 +856,16 @@ def print_translator(console, results: dict) -> None:
         "read A and RAM; hypothesis: a test of the routine with two 16-bit inputs, and the "
         "same test with an empty body (hypothesis's own cost)",
     )
-    for col in ("Machine.call us", "by hand us", "by hand/call", "hypothesis examples/s",
-                "empty test examples/s"):  # fmt: skip
+    for col in ("Machine.call us", "testing.call us", "by hand us", "by hand/call",
+                "hypothesis examples/s", "with testing.call", "empty test examples/s"):  # fmt: skip
         calls.add_column(col, justify="right")
     calls.add_row(
         f"{k['call_us']:.2f}",
+        f"{k['helper_call_us']:.2f}",
         f"{k['by_hand_us']:.2f}",
         f"{k['ratio']:.1f}x",
         f"{k['hypothesis_examples_per_s']:.0f}",
+        f"{k['hypothesis_helper_examples_per_s']:.0f}",
         f"{k['hypothesis_empty_examples_per_s']:.0f}",
     )
     console.print(calls)

@@ -63,7 +63,7 @@ class Called:
     flags: int
     sp: int
     cycles: int
-    ram: bytes
+    ram: bytes = field(repr=False)
     symbols: SymbolTable = field(repr=False, compare=False)
 
     def var(self, name: str, size: int | None = None, *, signed: bool | None = None) -> int:
@@ -224,8 +224,11 @@ def call(
             size = variable.size or 1
             _store(pokes, variable.address, _fit(value, key, size), size)
         else:
-            key = validate.integer(key, "RAM address", 0, RAM_BYTES - 1, error=AddressError)
-            pokes[key] = _fit(value, f"the byte at RAM 0x{key:02x}", 1)
+            if type(key) is not int or not 0 <= key < RAM_BYTES:  # the fast path: plain ints
+                key = validate.integer(key, "RAM address", 0, RAM_BYTES - 1, error=AddressError)
+            if type(value) is not int or not -128 <= value <= 255:
+                value = _fit(value, f"the byte at RAM 0x{key:02x}", 1)
+            pokes[key] = value & 0xFF
     size = info.returns if returns is None else validate.integer(returns, "returns", 0, 8)
     is_signed = info.signed if signed is None else validate.flag(signed, "signed")
     buffer = None
