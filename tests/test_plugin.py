@@ -33,6 +33,13 @@ def test_the_plugin_is_registered_by_the_entry_point(pytester):
     assert "pms150c_machine" in result.stdout.str() and "pms150c_sdcc " in result.stdout.str()
 
 
+def test_the_plugin_can_be_turned_off_by_its_name(pytester):
+    pytester.makepyfile("def test_uses(pms150c_machine):\n    pass\n")
+    result = pytester.runpytest("-p", "no:pms150c")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'pms150c_machine' not found*"])
+
+
 def test_machine_fixture_runs_assembly_source_and_reports_failures(pytester):
     pytester.makepyfile(
         f"""
@@ -173,6 +180,16 @@ def test_machine_fixture_builds_c_beside_the_test_with_its_symbols(pytester):
     result.stdout.fnmatch_lines(["E *SdccError: sdcc -mpdk13 --debug *bad.c failed in * (exit 1):"])
     result.stdout.fnmatch_lines(["E * bad.c:1: syntax error*"])
     assert "def _run" not in result.stdout.str()  # the plugin's frames are hidden
+
+
+@needs_sdcc
+def test_load_builds_c_once_per_process(tmp_path):
+    source = tmp_path / "main.c"
+    source.write_text('volatile unsigned char r;\nvoid main(void) { r = 3; __asm__("stopsys"); }\n')
+    first, second = load(source), load(source)
+    assert first.image.symbol_table.files == second.image.symbol_table.files  # the same build
+    first.run(10_000)
+    assert first.read_var("r") == 3
 
 
 @needs_sdcc

@@ -79,7 +79,7 @@ def load(
     `symbols` is `Machine.from_ihx`'s (an .ihx or a .c build only); `include_dirs`,
     `strict` and `predefine_io` go to the assembler, `filename` names assembly source in
     its messages; `modules`, `flags` and `defines` go to the SDCC build (`builder`, a
-    `SdccBuilder`; one of its own when None), `include_dirs` too. `stack_checks`,
+    `SdccBuilder`; the process's own when None), `include_dirs` too. `stack_checks`,
     `blank_checks` and `translate` are the Machine's."""
     __tracebackhide__ = True  # a failing test shows its own line and the error
     from ..machine import Machine
@@ -113,9 +113,9 @@ def load(
         return Machine(image, **options)
     if suffix in C_SUFFIXES:
         if builder is None:
-            from .sdcc import SdccBuilder
+            from .sdcc import default_builder
 
-            builder = SdccBuilder()
+            builder = default_builder()
         extra = {} if flags is None else {"flags": flags}
         ihx = builder(
             path,

@@ -187,6 +187,17 @@ class SdccBuilder:
             raise SdccError(f"{' '.join(args)} failed in {cwd} (exit {done.returncode}):\n{output}")
 
 
+_DEFAULT: list[SdccBuilder] = []
+
+
+def default_builder() -> SdccBuilder:
+    """The process's own `SdccBuilder` (in a temporary folder), for builds outside pytest:
+    `pms150c.testing.load("main.c")` builds each source once per process with it."""
+    if not _DEFAULT:
+        _DEFAULT.append(SdccBuilder())
+    return _DEFAULT[0]
+
+
 def _sequence(value, what: str) -> list:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ArgumentError(f"{what} must be a list or tuple, not {validate.describe(value)}")
