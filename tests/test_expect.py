@@ -7,11 +7,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pms150c import Machine, assemble
 from pms150c.debug.conditions import a, pin, ram
 from pms150c.errors import ArgumentError, LabelError
 from pms150c.testing import ExpectationError, assert_never, assert_within, run_until
+from pms150c.testing import strategies as pst
 
 # PA3 goes high after the loop: 3 cycles of set-up (mov, mov.io, clear), 100 rounds of
 # inc + ceqsn (skip not taken: 1) + goto (2) = 4 cycles, except the last: inc, ceqsn
@@ -64,6 +67,15 @@ def test_a_function_checked_every_n_cycles_is_seen_at_the_first_check_after(mach
 
 def test_a_condition_that_holds_already_takes_zero_cycles(machine):
     assert assert_within(machine, a == 0, cycles=10) == 0 and machine.cycles == 0
+
+
+def test_a_condition_met_by_an_instruction_that_ends_past_the_span_is_not_within_it():
+    m = Machine(assemble("mov a, #0x10\nmov 0x1e, a\nidxm a, 0x1e\nloop:\ngoto loop"))
+    m.ram[0x10] = 0x5A  # idxm (2 cycles) loads it into A at cycle 4
+    assert run_until(m, a == 0x5A, cycles=3) is None and m.cycles == 4
+    m.reset()  # (RAM too)
+    m.ram[0x10] = 0x5A
+    assert run_until(m, a == 0x5A, cycles=4) == 4
 
 
 def test_within_fails_with_the_span_the_state_and_the_values(machine):
@@ -154,3 +166,32 @@ def test_bad_conditions_are_pms150c_errors(machine):
         assert_within(machine, "nosuch", cycles=5)
     with pytest.raises(ArgumentError, match="a Machine is needed"):
         run_until("machine", a == 1, cycles=5)
+
+
+# -- against stepping, on random programs ---------------------------------------------------
+
+RANDOM_OPS = {"exclude": (*pst.CONTROL, "ENGINT", "POPAF")}  # no interrupts, no popping SP 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(pst.programs(max_size=24, **RANDOM_OPS), st.integers(0, 120), st.data())
+def test_run_until_finds_the_first_instruction_after_which_a_holds_as_stepping_does(
+    program, span, data
+):
+    """The core's data condition and the helper's chunking against Machine.step and a
+    Python check after every step: the same first cycle, or neither within the span. The
+    value looked for is one A takes on the way (or any byte), so both outcomes occur."""
+    source = "\n".join(i.text for i in program) + "\n nop\nend:\n goto end\n"  # a skip lands
+    image = assemble(source)
+    stepped = Machine(image)
+    seen = [(0, stepped.a)]
+    while stepped.cycles < span + 2:
+        stepped.step()
+        seen.append((stepped.cycles, stepped.a))
+    value = data.draw(st.sampled_from([v for _, v in seen]) | st.integers(0, 255))
+    first = next((c for c, v in seen if v == value), None)
+    expected = first if first is not None and first <= span else None
+    m = Machine(image)
+    assert run_until(m, a == value, cycles=span) == expected
+    if expected is not None:
+        assert m.cycles == expected and m.a == value
