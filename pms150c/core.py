@@ -106,6 +106,7 @@ from .state import (
     R_CHECK_COUNT,
     R_CYCLES,
     R_FLAGS,
+    R_FUSE,
     R_GIE,
     R_INSTRUCTIONS,
     R_MODE,
@@ -1127,21 +1128,23 @@ def call_routine(
 
 
 @njit(cache=True, _nrt=False)
-def power_on(ram, io, regs):
+def power_on(ram, io, regs, fuse):
     """The power-on state `Machine.reset` sets up, for a batch run (no pins driven)."""
     ram[:] = 0
     io[:] = 0
     regs[:] = 0
     io[IO_CLKMD] = CLKMD_RESET
     io[IO_PADIER] = PADIER_RESET
+    regs[R_FUSE] = fuse
 
 
 @njit(cache=True, nogil=True)
 def run_batch(
-    template, packed_table, slot_address, slot_words, max_cycles, stack_checks, blocks=None
+    template, packed_table, slot_address, slot_words, max_cycles, stack_checks, fuse, blocks=None
 ):
     """Run one program per row of `slot_words` (written at `slot_address` into a copy of
-    the predecoded `template`), each from power-on until stopsys or `max_cycles`.
+    the predecoded `template`), each from power-on (with the `fuse` word) until stopsys or
+    `max_cycles`.
 
     Releases the GIL (Machine.run_batch runs parts of a batch in threads). Returns
     (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],
@@ -1163,7 +1166,7 @@ def run_batch(
     for i in range(n):
         for j in range(slot_words.shape[1]):
             prog[(slot_address + j) & PC_MASK] = packed_table[slot_words[i, j] & isa.WORD_MASK]
-        power_on(ram, io, regs)
+        power_on(ram, io, regs, fuse)
         statuses[i] = run(prog, ram, io, regs, sched, max_cycles, stack_checks, None, blocks)
         cycles[i] = regs[R_CYCLES]
         rams[i, :] = ram

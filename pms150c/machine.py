@@ -48,6 +48,7 @@ from .errors import (
     printable,
     shorten,
 )
+from .factory import FUSE_ADDRESS, Fuse, decode_fuse, system_area
 from .image import Image, check_words
 from .peripherals.bus import set_clkmd
 from .peripherals.clock import system_clock, time_units_at
@@ -57,6 +58,7 @@ from .state import (
     R_A,
     R_CYCLES,
     R_FLAGS,
+    R_FUSE,
     R_GIE,
     R_MODE,
     R_PC,
@@ -277,6 +279,13 @@ class Machine:
     OTP, 0x1FFF) raise `BlankWordError` at that word; off, it runs as the silicon runs it,
     `call 0x3ff`.
 
+    ``bgtr`` and ``fuse`` set the factory system area (pms150c/factory.py): the chip's
+    ROM holds ``ret #bgtr`` at 0x3F6 (the band-gap trim firmware reads with ``call
+    0x3f6``) and the fuse word (an int or a `Fuse`) at 0x3FF. Left None, each is the
+    factory default (trim 0x80, fuse 0x0FFD: LVR 2.0 V, fast boot-up) unless the image
+    programs that word itself; given, it replaces the image's. Both count as programmed
+    words.
+
     ``translate`` chooses the block translator (pms150c/translator.py: the ROM compiled to
     native code, same state and cycles as the interpreter): True for every run, False
     never, None (default) once this Machine has run `AUTO_TRANSLATE_CYCLES` cycles and for
@@ -291,6 +300,8 @@ class Machine:
         stack_checks: bool = True,
         blank_checks: bool = True,
         translate: bool | None = None,
+        bgtr: int | None = None,
+        fuse: int | Fuse | None = None,
     ):
         if not isinstance(image, Image):
             raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
@@ -301,15 +312,17 @@ class Machine:
         self._batch_translation = None  # (slot range, Translation) of the last batch
         self._interpreted = 0  # cycles run by the interpreter (the auto rule counts them)
         # the words checked again: `image.words` is a public array a user may have replaced
-        self._rom = np.array(Image(check_words(image.words, "the image's words")).words)
+        words = Image(check_words(image.words, "the image's words")).words
+        written = np.asarray(image.written, dtype=bool)
+        if written.shape != (ROM_WORDS,):
+            raise ArgumentError(f"the image's written mask must have {ROM_WORDS} entries")
+        self._rom, written = system_area(words, written, bgtr=bgtr, fuse=fuse)
+        self._fuse = decode_fuse(int(self._rom[FUSE_ADDRESS]))
         self._rom.flags.writeable = False
         self._rom_view = _frozen_view(self._rom)
         self._clean = core.predecode(self._rom)
         # blank_checks: a word the image does not program is a BREAK that _call reports
         blank_checks = validate.flag(blank_checks, "blank_checks")
-        written = np.asarray(image.written, dtype=bool)
-        if written.shape != (ROM_WORDS,):
-            raise ArgumentError(f"the image's written mask must have {ROM_WORDS} entries")
         self._blank = ~written if blank_checks else None
         self._programmed = written.copy()  # what the translator compiles
         if self._blank is not None:
@@ -430,8 +443,13 @@ class Machine:
 
     @property
     def rom(self) -> np.ndarray:
-        """The 1024 ROM words (read-only)."""
+        """The 1024 ROM words (read-only): the image's, with the factory system area."""
         return self._rom_view
+
+    @property
+    def fuse(self) -> Fuse:
+        """The fuse word at 0x3FF decoded (security, LVR level, boot-up time, drive)."""
+        return self._fuse
 
     @property
     def breakpoints(self) -> Breakpoints:
@@ -487,6 +505,7 @@ class Machine:
         for addr, value in IO_RESET.items():
             self._io[addr] = value
         self._regs[:] = 0
+        self._regs[R_FUSE] = self._fuse.word
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
         if self._profile_counts is not None:  # a profile counts from power-on again
@@ -995,6 +1014,7 @@ class Machine:
                 rows,
                 max_cycles,
                 self.stack_checks,
+                self._fuse.word,
                 blocks,
             )
 

@@ -29,6 +29,7 @@ from .device import (
     RAM_BYTES,
 )
 from .errors import InvalidOpcode, StackOverflow
+from .factory import FUSE_ADDRESS, decode_fuse, system_area
 from .machine import StopKind, StopReason
 
 FLAG = IO_NAMES["flag"]
@@ -119,8 +120,10 @@ class ReferenceMachine:
     Same observable API as `pms150c.Machine` where the differential tests need it.
     """
 
-    def __init__(self, image, *, stack_checks: bool = True):
-        self.rom = [int(w) for w in image.words]
+    def __init__(self, image, *, stack_checks: bool = True, bgtr=None, fuse=None):
+        words, _ = system_area(image.words, image.written, bgtr=bgtr, fuse=fuse)
+        self.rom = [int(w) for w in words]  # the chip's ROM: factory words where blank
+        self.fuse = decode_fuse(self.rom[FUSE_ADDRESS])
         self.stack_checks = stack_checks
         self.ram = bytearray(RAM_BYTES)
         self.cycles = 0

@@ -45,6 +45,8 @@ R_WATCH_INFO = 26  # last watchpoint hit: address (0..63 RAM, 64..95 IO) | kind 
 R_WATCH_PC = 27  # pc of the instruction that hit the watchpoint
 R_INSTRUCTIONS = 28  # instructions executed (debug variant only)
 R_CHECK_COUNT = 29  # rows written to the firmware-check log (pms150c/debug/checks.py)
+# -- the chip's options ------------------------------------------------------------------
+R_FUSE = 30  # the fuse word at ROM 0x3FF (pms150c/factory.py), set at power-on, kept by resets
 
 N_REGS = 32
 

@@ -78,6 +78,31 @@ def flag(value: object, what: str, *, error: type[Pms150cError] = ArgumentError)
     return bool(integer(value, what, 0, 1, error=error))
 
 
+def number(
+    value: object,
+    what: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    error: type[Pms150cError] = ArgumentError,
+) -> float:
+    """`value` (an int or a float, not a bool, finite) as a float inside ``low..high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(operator.index(value))  # a numpy integer
+        except TypeError:
+            if not (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
+                raise error(f"{what} must be a number, not {describe(value)}") from None
+    result = float(value)
+    if not math.isfinite(result):
+        raise error(f"{what} must be a finite number, not {describe(result)}")
+    if (low is not None and result < low) or (high is not None and result > high):
+        lo = "" if low is None else f"{low:g}"
+        hi = "" if high is None else f"{high:g}"
+        raise error(f"{what} {result:g} is outside {lo}..{hi}")
+    return result
+
+
 def path(value: object, what: str = "file name", *, error: type[Pms150cError] = FileError) -> Path:
     """`value` as a Path: a str, bytes (decoded as the OS does) or os.PathLike; not None,
     not a number, not empty and without a NUL character (no OS accepts one)."""

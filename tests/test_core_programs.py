@@ -96,10 +96,11 @@ def test_pcadd_jump_table_reaches_each_case_in_6_cycles(case, value):
 
 
 def test_running_off_the_program_overflows_the_stack_at_a_known_cycle():
-    # Blank words are 0x1FFF = call 0x3FF, and 0x3FF itself calls 0x3FF. Each call pushes
-    # 2 bytes: the calls at SP = 0x30, 0x32, ..., 0x3E (8 calls) succeed, the one at
-    # SP = 0x40 is refused (SP + 1 > 0x3F) before it changes anything.
-    m = machine("mov a, #0x30\n mov.io 0x02, a\n", blank_checks=False)  # then blank ROM
+    # Blank words are 0x1FFF = call 0x3FF; with a fuse word of all ones (fuse=0x1FFF), 0x3FF
+    # itself calls 0x3FF. Each call pushes 2 bytes: the calls at SP = 0x30, 0x32, ..., 0x3E
+    # (8 calls) succeed, the one at SP = 0x40 is refused (SP + 1 > 0x3F) before it changes
+    # anything. (With the factory fuse word there, see tests/test_factory.py.)
+    m = machine("mov a, #0x30\n mov.io 0x02, a\n", blank_checks=False, fuse=0x1FFF)
     with pytest.raises(StackOverflow) as err:
         m.run()
     # 2 setup cycles + calls at SP = 0x30, 0x32, ..., 0x3E (8 calls, 16 cycles)

@@ -48,7 +48,12 @@ def test_record_trace_raises_with_every_instruction_up_to_the_error(source, erro
 
 
 def test_blank_checks_off_runs_blank_rom_as_the_silicon_does():
+    # the blank word 6 (cycle 16) is call 0x3ff (2 cycles); 0x3FF holds the factory fuse
+    # word 0x0FFD, set1.io 0x1d, #7 (1 cycle), after which the PC wraps to 0x000
     m = Machine(assemble(RUNS_OFF), blank_checks=False)
+    m.run(19)
+    assert (m.pc, m.cycles, m.sp, m.io_peek("tm2ct")) == (0x000, 19, 0x32, 0x80)
+    m = Machine(assemble(RUNS_OFF), blank_checks=False, fuse=0x1FFF)  # 0x3FF: call 0x3ff
     with pytest.raises(StackOverflow) as err:  # call 0x3ff until the stack leaves RAM
         m.run(1_000)
     assert err.value.pc == 0x3FF

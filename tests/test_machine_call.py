@@ -106,7 +106,7 @@ def test_a_call_matches_the_same_call_made_by_hand(a):
     """The fast path against reset + push + run with the ordinary API."""
     image = assemble(ROUTINES)
     fast = Machine(image).call("times3", a=a, sp=0x30)
-    m = Machine(image, blank_checks=False)  # 0x3FF is blank: stop there at a breakpoint
+    m = Machine(image, blank_checks=False)  # 0x3FF holds the fuse: stop there at a breakpoint
     m.ram[0x30], m.ram[0x31] = 0xFF, 0x03
     m.sp, m.a, m.pc = 0x32, a, image.labels["times3"]
     m.breakpoints.add(0x3FF)

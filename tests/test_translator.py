@@ -387,9 +387,10 @@ def test_translate_must_be_a_bool_or_none():
 def test_a_translation_is_compiled_once_and_loaded_from_disk_after(tmp_path, monkeypatch):
     monkeypatch.setenv("PMS150C_CACHE_DIR", str(tmp_path))
     image = Image([word("INC_M", 3), word("GOTO", 0)])
-    packed = Machine(image)._clean  # what a Machine translates (blank words are BREAK)
-    first = translator.translate(packed, written=image.written)
-    assert translator.translate(packed, written=image.written) is first  # in memory
+    machine = Machine(image)  # what a Machine translates: blank words are BREAK, and the
+    packed, written = machine._clean, machine._written()  # factory words count as written
+    first = translator.translate(packed, written=written)
+    assert translator.translate(packed, written=written) is first  # in memory
     assert len(list(tmp_path.glob("*.o"))) == 1
     translator._loaded.clear()
 
@@ -397,7 +398,7 @@ def test_a_translation_is_compiled_once_and_loaded_from_disk_after(tmp_path, mon
         raise AssertionError("compiled again")
 
     monkeypatch.setattr(translator, "compile_ir", no_compiling)
-    again = translator.translate(packed, written=image.written)  # from disk
+    again = translator.translate(packed, written=written)  # from disk
     assert again is not first and np.array_equal(again.remaining, first.remaining)
     m = Machine(image, translate=True)
     m.run(3000)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..factory import BGTR_ADDRESS, FUSE_ADDRESS
 from ..state import TRACE_COLUMNS
 from ..toolchain.disassembler import disassemble_word
 
@@ -48,6 +49,10 @@ def _flag_text(flags: int) -> str:
     )
 
 
+# Words a Machine loads where the image leaves them blank (pms150c/factory.py).
+FACTORY_WORDS = {BGTR_ADDRESS: "factory band-gap trim", FUSE_ADDRESS: "fuse word"}
+
+
 def format_trace(records: np.ndarray, image=None) -> str:
     """One line per executed instruction: cycle, pc, word, state before it, disassembly,
     and the source line when the image has a source map. The state columns show A, the
@@ -77,7 +82,8 @@ def trace_lines(records: np.ndarray, image=None) -> Iterator[str]:
         if src is not None:
             line = f"{line:<62} ; {src.shown()}"
         elif written is not None and not written[pc]:
-            line = f"{line:<62} ; blank (unprogrammed) word"
+            note = FACTORY_WORDS.get(pc, "blank (unprogrammed) word")
+            line = f"{line:<62} ; {note}"
         yield line
 
 
