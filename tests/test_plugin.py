@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import pms150c
 from pms150c import Pms150cError, assemble
 from pms150c.errors import ArgumentError, FileError
 from pms150c.testing import SdccBuilder, SdccError, SdccNotFoundError, load, sdcc_missing
@@ -31,6 +32,15 @@ def test_the_plugin_is_registered_by_the_entry_point(pytester):
     result = pytester.runpytest("--fixtures")
     result.stdout.fnmatch_lines(["*fixtures defined from pms150c.testing.plugin*"])
     assert "pms150c_machine" in result.stdout.str() and "pms150c_sdcc " in result.stdout.str()
+
+
+def test_the_report_header_names_the_version_and_sdcc(pytester, monkeypatch):
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest()
+    expected = "no sdcc: tests that build C skip" if sdcc_missing() else "sdcc -mpdk13 from */sdcc"
+    result.stdout.fnmatch_lines([f"pms150c {pms150c.__version__}: {expected}"])
+    monkeypatch.setenv("PATH", str(pytester.path))
+    pytester.runpytest().stdout.fnmatch_lines(["pms150c *: no sdcc: tests that build C skip"])
 
 
 def test_the_plugin_can_be_turned_off_by_its_name(pytester):

@@ -28,6 +28,18 @@ from .load import Target, find_file, load
 from .sdcc import SdccBuilder, sdcc_missing
 
 
+def pytest_report_header(config) -> str:
+    """One line at the top of a run: the pms150c version and the SDCC the fixtures use."""
+    import shutil
+
+    from .. import __version__
+
+    found = shutil.which("sdcc")
+    why = sdcc_missing()
+    sdcc = f"sdcc -mpdk13 from {found}" if not why else "no sdcc: tests that build C skip"
+    return f"pms150c {__version__}: {sdcc}"
+
+
 class SdccFixture:
     """The ``pms150c_sdcc`` fixture: `SdccBuilder` with paths found beside the test file.
 
