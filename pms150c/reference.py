@@ -424,10 +424,10 @@ class ReferenceMachine:
     def _tm2_count(self) -> None:
         """One Timer2 count, in period or PWM mode: the definition `_tm2_counts` follows."""
         ct = self.io[TM2CT]
-        if self.io[TM2C] & 0x02:  # PWM
-            mask = 0x3F if self.io[TM2S] & 0x80 else 0xFF
+        if self.io[TM2C] & 0x02:  # PWM: the request is the output's falling edge, the
+            mask = 0x3F if self.io[TM2S] & 0x80 else 0xFF  # count that passes the bound
             self.io[TM2CT] = (ct + 1) & mask
-            if self.io[TM2CT] == 0:
+            if self.io[TM2B] < mask and self.io[TM2CT] == self.io[TM2B] + 1:
                 self._request(IRQ_TM2)
         elif ct == self.io[TM2B]:
             self.io[TM2CT] = 0
@@ -440,12 +440,13 @@ class ReferenceMachine:
         """`n` calls of `_tm2_count` at once (a cycle can hold hundreds of IHRC ticks);
         tests/test_reference.py checks the two against each other."""
         ct, bound = self.io[TM2CT], self.io[TM2B]
-        if self.io[TM2C] & 0x02:  # PWM: the counter runs modulo 64 or 256, requests at 0
+        if self.io[TM2C] & 0x02:  # PWM: the counter runs modulo 64 or 256, requests at K + 1
             size = 64 if self.io[TM2S] & 0x80 else 256
-            to_wrap = size - (ct & (size - 1))
             self.io[TM2CT] = (ct + n) & (size - 1)
-            if n >= to_wrap:
-                self._request(IRQ_TM2)
+            if bound < size - 1:  # else 100 % duty: the output never falls
+                to_crossing = (bound + 1 - ct) % size or size
+                if n >= to_crossing:
+                    self._request(IRQ_TM2)
             return
         # period mode: the count that finds TM2CT == TM2B is a match; then every bound + 1
         to_match = ((bound - ct) & 0xFF) + 1

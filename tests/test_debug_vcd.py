@@ -40,7 +40,7 @@ def test_ns_unit_at_8mhz_gives_125ns_per_cycle():
 # PA3: high while TM2CT <= 63, so 64 of every 256 cycles. TM2C is written by the
 # instruction starting at cycle 7 (the counter counts from then), so the first pulse shows
 # from 8 (end of that instruction) to 7 + 64 = 71; then every 256 cycles: 263..327, ...
-# The counter wraps (INTRQ.6) at 7 + 256 = 263.
+# The counter passes the bound, the output falls and INTRQ.6 rises (DS Fig. 10) at 71.
 PWM = (
     CLOCK_8MHZ
     + """
@@ -65,7 +65,7 @@ def test_tm2_pwm_duty_and_period_on_pa3():
     assert falls == [71, 327, 583, 839]
     assert all(f - r == 64 for r, f in zip(rises[1:], falls[1:], strict=True))
     assert waves["PA3"] == waves["TM2_OUT"]
-    assert waves["INTRQ_TM2"] == [(0, 0), (263, 1)]  # nobody clears it
+    assert waves["INTRQ_TM2"] == [(0, 0), (71, 1)]  # at the first fall; nobody clears it
 
 
 def test_edge_inside_a_two_cycle_instruction_lands_on_its_cycle():

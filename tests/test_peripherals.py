@@ -279,7 +279,85 @@ def test_tm2_pwm_duty_measured_on_the_pin():
     runs = _runs(levels)
     assert runs[0] == (1, 63)
     assert runs[1:6] == [(0, 192), (1, 64), (0, 192), (1, 64), (0, 192)]
-    assert m.io_peek(0x05) & 0x40  # a wrap requested the TM2 interrupt
+    assert m.io_peek(0x05) & 0x40  # the bound crossing requested the TM2 interrupt
+
+
+# -- Timer2 interrupt in PWM mode: at the bound crossing, the output's falling edge --------
+
+# DS Fig. 10 (p. 33): in PWM mode the "time out and interrupt request" arrows sit where the
+# rising counter passes the bound, where the output falls; period mode requests where the
+# counter reaches the bound and clears. Setup: TM2B = K, TM2S = S, TM2C written by the
+# instruction at cycle 5 (CLK source, PWM, output on PA3): counts happen in cycles 5, 6, ...,
+# the k-th count's effect is seen at boundary 5 + k. Then only nops.
+PWM_SETUP = """
+        mov a, #{bound}
+        mov.io 0x09, a      ; 1: TM2B = K
+        mov a, #{tm2s}
+        mov.io 0x17, a      ; 3: TM2S
+        mov a, #0x1A
+        mov.io 0x1C, a      ; 5: TM2C = CLK, PA3, PWM
+"""
+
+
+def _pwm(kind, bound: int, tm2s: int = 0):
+    source = "\t.area CODE (ABS)\n\t.org 0\n" + PWM_SETUP.format(bound=bound, tm2s=tm2s)
+    m = kind(assemble(source + NOPS))
+    m.io_poke(0x03, 0xF4)  # the watchdog off (ILRC system clock, 1 count per cycle)
+    return m
+
+
+def _tm2_request_cycles(m, until: int) -> list[int]:
+    """The boundaries at which INTRQ.6 is found set, the host clearing it each time."""
+    found = []
+    while m.cycles < until:
+        m.run(1)
+        if m.io_peek(0x05) & 0x40:
+            found.append(m.cycles)
+            m.io_poke(0x05, 0)
+    return found
+
+
+@pytest.mark.parametrize("kind", [Machine, ReferenceMachine], ids=["core", "reference"])
+@pytest.mark.parametrize(
+    ("bound", "tm2s", "size"),
+    [(127, 0, 256), (9, 0, 256), (0, 0, 256), (254, 0, 256), (31, 0x80, 64), (0, 0x80, 64)],
+)
+def test_tm2_pwm_requests_at_the_bound_crossing_not_at_the_wrap(kind, bound, tm2s, size):
+    # From TM2CT = 0 the count that takes it from K to K + 1 is the (K + 1)-th: seen at
+    # 5 + K + 1; then every period of `size` counts (256 for 8-bit, 64 for 6-bit PWM).
+    m = _pwm(kind, bound, tm2s)
+    first = 5 + bound + 1
+    found = _tm2_request_cycles(m, first + 2 * size + size // 2)
+    assert found == [first, first + size, first + 2 * size]
+    # the pin falls at the same boundaries: high while TM2CT <= K (in the second period:
+    # with K = 0 the first high count lies inside the TM2C write's own cycle)
+    m = _pwm(kind, bound, tm2s)
+    m.run(first + size - 1)
+    assert m.snapshot()["pins"] & 0x08
+    m.run(1)
+    assert not m.snapshot()["pins"] & 0x08
+
+
+@pytest.mark.parametrize("kind", [Machine, ReferenceMachine], ids=["core", "reference"])
+@pytest.mark.parametrize(("bound", "tm2s"), [(255, 0), (63, 0x80), (200, 0x80)])
+def test_tm2_pwm_at_100_percent_duty_never_requests(kind, bound, tm2s):
+    # K at the top of the range (or above, in 6-bit mode): the output never falls (DS 5.7.2
+    # example 3: duty (255 + 1) / 256 = 100 %), so there is no crossing (our choice: no
+    # request either, the DS shows none)
+    m = _pwm(kind, bound, tm2s)
+    assert _tm2_request_cycles(m, 5 + 2 * 256 + 2) == []
+    assert m.snapshot()["pins"] & 0x08
+
+
+@pytest.mark.parametrize("kind", [Machine, ReferenceMachine], ids=["core", "reference"])
+def test_tm2_period_mode_requests_where_the_counter_reaches_the_bound(kind):
+    # DS Fig. 10 period mode: the counter climbs to K and clears, the output toggles and the
+    # request comes there: every K + 1 counts (half of DS 5.7.1's period 2(K + 1)).
+    source = "\t.area CODE (ABS)\n\t.org 0\n" + PWM_SETUP.format(bound=9, tm2s=0)
+    m = kind(assemble(source.replace("0x1A", "0x18") + NOPS))  # period mode, PA3
+    m.io_poke(0x03, 0xF4)
+    found = _tm2_request_cycles(m, 5 + 40 + 2)
+    assert found == [5 + 10, 5 + 20, 5 + 30, 5 + 40]
 
 
 def test_tm2_period_mode_toggles_every_bound_plus_one_counts():

@@ -140,12 +140,18 @@ def tm2_divider(io):
 
 @njit(cache=True, _nrt=False)
 def _tm2_counts_to_request(io):
-    """Counts until the next INTRQ.6: the PWM wrap or the period-mode match."""
+    """Counts until the next INTRQ.6 (DS Fig. 10), -1 for none: in PWM mode the count that
+    takes TM2CT from the bound K to K + 1, the output's falling edge (none when K is the
+    top of the counter's range or above it: 100 % duty has no falling edge); in period mode
+    the count that finds TM2CT == TM2B."""
     ct = io[IO_TM2CT]
+    bound = io[IO_TM2B]
     if io[IO_TM2C] & 2:
         mask = 0x3F if io[IO_TM2S] & 0x80 else 0xFF
-        return (mask + 1) - (ct & mask)
-    return ((io[IO_TM2B] - ct) & 0xFF) + 1
+        if bound >= mask:
+            return -1
+        return ((bound - ct) & mask) + 1
+    return ((bound - ct) & 0xFF) + 1
 
 
 @njit(cache=True, _nrt=False)
@@ -161,7 +167,7 @@ def tm2_count(regs, io, ticks):
     if io[IO_TM2C] & 2:
         mask = 0x3F if io[IO_TM2S] & 0x80 else 0xFF
         io[IO_TM2CT] = (ct + n) & mask
-        if n >= first:
+        if 0 < first <= n:
             request(regs, io, INT_TM2)
     else:
         bound = io[IO_TM2B]
@@ -182,7 +188,10 @@ def tm2_event_cycles(regs, io, any_request):
     source = tm2_time_source(io[IO_TM2C])
     if source < 0 or (source == SRC_CLK and sysclk_gated(regs)):
         return -1
-    ticks = _tm2_counts_to_request(io) * tm2_divider(io) - regs[R_TM2_PRE]
+    counts = _tm2_counts_to_request(io)
+    if counts < 0:
+        return -1
+    ticks = counts * tm2_divider(io) - regs[R_TM2_PRE]
     n_num, d_den = rate(io[IO_CLKMD], source)
     return cycles_for_ticks(regs[R_TM2_ACC], n_num, d_den, ticks)
 
