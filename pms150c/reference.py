@@ -198,9 +198,10 @@ class ReferenceMachine:
         """What an instruction reading IO `addr` sees."""
         if addr == FLAG:
             return 0xF0 | self.flags
-        if addr == PA:
+        if addr == PA:  # an input reads its pad through the PADIER gate (DS Fig. 13)
             latch = self.io[PA]
-            return (self._pin_levels() & 0xF9) | (latch & 0x06)
+            seen = self._pin_levels() & (self.io[PAC] | self.io[PADIER])
+            return (seen & 0xF9) | (latch & 0x06)
         return self.io[addr]
 
     def io_write(self, addr: int, value: int) -> None:
@@ -322,13 +323,13 @@ class ReferenceMachine:
     def _input_edges(self, before: int) -> None:
         """React to changes of the input levels of PA0 and PA4: counting edges, PA0 interrupt."""
         after = self._input_levels()
-        for pin in (0, 4):
-            if (before ^ after) >> pin & 1:
+        for pin in (0, 4):  # through the PADIER gate: a disabled input passes no edge
+            if (before ^ after) >> pin & 1 and self.io[PADIER] >> pin & 1:
                 edge = "rising" if after >> pin & 1 else "falling"
                 self._pin_edge(pin, edge)
 
     def _pin_edge(self, pin: int, edge: str) -> None:
-        if pin == 0 and self.io[PADIER] & 1:
+        if pin == 0:
             integs = self.io[INTEGS] & 3
             if (
                 integs == 0

@@ -455,3 +455,92 @@ def test_clock_switch_sets_clock_and_time():
     assert m.cycles == 1002
     assert m.clock_hz == 8_000_000
     assert m.time_s == pytest.approx(1 / 59_000 + 1001 / 8_000_000, rel=1e-12)
+
+
+# -- PADIER gates the pad's digital input (DS Fig. 13, p. 42; pin table, pp. 10-11) ---------
+
+BOTH = pytest.mark.parametrize("kind", [Machine, ReferenceMachine], ids=["core", "reference"])
+
+
+def _program(kind, body: str):
+    return kind(assemble("\t.area CODE (ABS)\n\t.org 0\n" + body))
+
+
+@BOTH
+@pytest.mark.parametrize("padier", [0x00, 0x08, 0xF9])
+def test_an_input_whose_padier_bit_is_0_reads_0(kind, padier):
+    m = _program(kind, f"mov a, #0x{padier:02x}\n mov.io 0x0D, a\n mov.io a, 0x10\n stopsys\n")
+    for pin in (0, 3, 4, 5, 6, 7):
+        m.set_pin(pin, 1)
+    m.run(10)
+    assert m.a == padier & 0xF9  # the pad is high on every pin; PADIER decides what reads
+    assert m.snapshot()["pins"] == 0xF9  # outside, the pins stay high
+
+
+@BOTH
+def test_an_output_reads_its_latch_whatever_padier_says(kind):
+    m = _program(
+        kind,
+        "mov a, #0x00\n mov.io 0x0D, a\n mov a, #0x88\n mov.io 0x11, a\n mov.io 0x10, a\n"
+        " mov.io a, 0x10\n stopsys\n",
+    )
+    m.run(10)
+    assert m.a == 0x88  # PA3, PA7 outputs driving 1; the inputs read 0 (PADIER = 0)
+
+
+@BOTH
+@pytest.mark.parametrize(("padier", "requested"), [(0x00, 0), (0x01, 1)])
+def test_pa0_raises_its_interrupt_only_through_padier(kind, padier, requested):
+    m = _program(kind, f"mov a, #0x{padier:02x}\n mov.io 0x0D, a\n" + "nop\n" * 20)
+    m.run(4)
+    m.set_pin(0, 1)  # INTEGS = 0: both edges
+    m.run(4)
+    m.set_pin(0, 0)
+    assert (m.io_peek(0x05) & 1) == requested
+
+
+@BOTH
+@pytest.mark.parametrize(("padier", "wakes"), [(0xE9, False), (0xF9, True)])
+def test_a_pin_whose_padier_bit_is_0_cannot_wake_stopsys(kind, padier, wakes):
+    m = _program(kind, f"mov a, #0x{padier:02x}\n mov.io 0x0D, a\n stopsys\n inc 0x20\n stopsys\n")
+    assert m.run(100) == StopReason.STOPSYS and m.cycles == 3
+    m.set_pin(4, 1)  # PA4 toggles: PADIER.4 decides
+    m.run(100)
+    assert (int(m.ram[0x20]), m.cycles) == ((1, 5) if wakes else (0, 3))
+
+
+@BOTH
+def test_a_pin_whose_padier_bit_is_0_cannot_wake_stopexe(kind):
+    m = _program(kind, "mov a, #0xE9\n mov.io 0x0D, a\n stopexe\n inc 0x20\n stopsys\n")
+    m.run(10)
+    m.set_pin(4, 1)
+    assert m.run(100) == StopReason.MAX_CYCLES and int(m.ram[0x20]) == 0
+    m.set_pin(3, 1)  # PADIER.3 = 1: wakes
+    assert m.run(100) == StopReason.STOPSYS and int(m.ram[0x20]) == 1
+
+
+@BOTH
+@pytest.mark.parametrize(("padier", "counts"), [(0x00, 0), (0x01, 3)])
+def test_timer16_on_pa0_counts_only_edges_through_padier(kind, padier, counts):
+    # our choice: the timers' pin clocks come through the same gated input
+    m = _program(
+        kind,
+        f"mov a, #0x{padier:02x}\n mov.io 0x0D, a\n mov a, #0xE0\n mov.io 0x06, a\n" + "nop\n" * 40,
+    )
+    m.run(4)  # T16M = PA0 falling, /1
+    for _ in range(3):
+        m.set_pin(0, 1)
+        m.run(2)
+        m.set_pin(0, 0)
+        m.run(2)
+    assert m.t16 == counts
+
+
+@BOTH
+def test_writing_padier_is_no_pin_toggle(kind):
+    # our choice: enabling or disabling the gate under a high pin requests nothing
+    m = _program(kind, "mov a, #0x00\n mov.io 0x0D, a\n mov a, #0x01\n mov.io 0x0D, a\n stopsys\n")
+    m.run(2)  # PADIER = 0
+    m.set_pin(0, 1)  # no edge through the closed gate
+    m.run(10)  # PADIER = 1 with the pad high
+    assert m.io_peek(0x05) & 1 == 0 and m.mode == "stopsys"

@@ -2,8 +2,10 @@
 
 The *input level* of a pin is what the host drives, or the pull-up (PAPH) when the host
 leaves it floating. The *pin level* seen from outside is the Timer2 output when routed to
-the pin, else the PA latch when PAC makes it an output, else the input level. Edges of the
-input level drive the PA0 interrupt, the pin clock sources of the timers and the wake-up.
+the pin, else the PA latch when PAC makes it an output, else the input level. PADIER gates
+the pad's digital input (DS Fig. 13): a pin whose PADIER bit is 0 reads 0 as an input, and
+its edges reach nothing. Edges of the gated input level drive the PA0 interrupt, the pin
+clock sources of the timers and the wake-up.
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ def pin_directions(io):
 
 @njit(cache=True, _nrt=False)
 def pa_read(regs, io):
-    return pin_levels(regs, io) | (io[IO_PA] & 0x06)
+    """PA as an instruction reads it: an output's level (its latch, or the Timer2 output),
+    an input's pad level through its PADIER gate, the latch for the pinless bits 1, 2."""
+    seen = pin_levels(regs, io) & (io[IO_PAC] | io[IO_PADIER])
+    return seen | (io[IO_PA] & 0x06)
 
 
 @njit(cache=True, _nrt=False)
@@ -67,15 +72,15 @@ def input_changed(regs, io, by_host):
     if diff == 0:
         return
     regs[R_PIN_IN] = new
-    if by_host and diff & ~io[IO_PAC] & io[IO_PADIER] & PA_PIN_MASK:
+    diff &= io[IO_PADIER]  # a disabled digital input passes no edge (DS Fig. 13)
+    if by_host and diff & ~io[IO_PAC] & PA_PIN_MASK:
         regs[R_MODE] = MODE_RUNNING  # a pin change wakes stopsys and stopexe
     timers_run = regs[R_MODE] != MODE_STOPSYS  # no timer counts in power-down
     if diff & 1:
         rising = new & 1
-        if io[IO_PADIER] & 1:
-            edge = io[IO_INTEGS] & 3
-            if edge == 0 or (edge == 1 and rising) or (edge == 2 and not rising):
-                request(regs, io, INT_PA0)
+        edge = io[IO_INTEGS] & 3
+        if edge == 0 or (edge == 1 and rising) or (edge == 2 and not rising):
+            request(regs, io, INT_PA0)
         t16_sel = (io[IO_T16M] >> 5) & 7
         if timers_run and t16_sel == 7 and not rising:
             t16_count(regs, io, 1)
