@@ -112,6 +112,7 @@ from .state import (
     R_MODE,
     R_NEXT_EVENT,
     R_PC,
+    R_RESETS,
     R_SP,
     R_STACK_MAX,
     R_SYNC,
@@ -1062,7 +1063,26 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
                 break
         if conds is not None:
             rows, when = conds
-            if force or when[old]:
+            evaluate = force or when[old]
+            if cycles >= next_ev:
+                # an event is due at this boundary: catch up now, as Machine.step does at
+                # the end of its instruction, so a watchdog reset belongs to this step and
+                # the condition sees the reset chip (a catch-up inside the evaluation
+                # would reset it behind the locals' back)
+                resets = regs[R_RESETS]
+                regs[R_A] = a
+                regs[R_PC] = pc
+                regs[R_FLAGS] = flags
+                regs[R_SP] = sp
+                regs[R_CYCLES] = cycles
+                catch_up(regs, io, cycles)
+                if regs[R_RESETS] != resets:
+                    a = regs[R_A]
+                    pc = regs[R_PC] & PC_MASK
+                    flags = regs[R_FLAGS]
+                    sp = regs[R_SP]
+                    evaluate = True
+            if evaluate:
                 force = 0
                 group = _cond_hit(rows, ram, io, regs, a, flags, sp, pc, cycles)
             else:

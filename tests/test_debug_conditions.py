@@ -396,3 +396,24 @@ def gated_conditions(draw):
 @given(scenarios(peripherals=True), gated_conditions())
 def test_conditions_on_ram_sp_and_gie_stop_where_the_python_predicate_stops(scenario, condition):
     same_stop_as_the_predicate(scenario, condition)
+
+
+@pytest.mark.parametrize(
+    ("condition", "poke"), [(io(0x01) == 0, (0x01, 1)), (pins == 0, (0x12, 1))]
+)
+def test_a_condition_that_a_watchdog_reset_makes_true_stops_where_step_stops(condition, poke):
+    """Found by the property test above: the watchdog (ILRC/16: 16 ticks a cycle, time-out
+    at 8192) resets the chip at the boundary of cycle 515; the reset clears IO 0x01 and PAPH
+    (so the pulled-up pins fall). Evaluated in the core, the condition caught the
+    peripherals up itself and reset the chip behind the core's back (stopping at a stale pc,
+    or one instruction late); it must stop where the Python predicate does, on the reset chip."""
+    source = "\tmov a, #0x5e\n\tmov.io 0x03, a\nloop:\tnop\n\tgoto loop\n"
+    stops = []
+    for predicate in (condition, predicate_of(condition)):
+        m = Machine(assemble(source))
+        m.io_poke(*poke)
+        m.break_when(predicate)
+        reason = m.run(2000)
+        stops.append((reason.kind, reason.pc, reason.cycles, m.resets, m.snapshot()))
+    assert stops[0] == stops[1]
+    assert stops[0][:2] == (StopReason.CONDITION, 0) and stops[0][3] == 1  # on the reset
