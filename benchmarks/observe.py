@@ -132,7 +132,26 @@ def _watch(m, n):
     return m.run(n)
 
 
+def _edges(m, n):
+    """Every pin change recorded by the core's signal log (Machine.record_pins)."""
+    recording = m.record_pins()
+    reason = m.run(n)
+    m._bench_edges = len(recording.edges)
+    return reason
+
+
+def _vcd(m, n):
+    """A VCD of every signal written to a file (pms150c.debug.vcd.write_vcd)."""
+    from pms150c.debug.vcd import write_vcd
+
+    with tempfile.TemporaryDirectory(prefix="pms150c-vcd-") as folder:
+        write_vcd(m, n, Path(folder) / "bench.vcd")
+    return "recorded"
+
+
 MODES = {
+    "record_pins (edge log of every pin)": (_edges, 1),
+    "write_vcd (VCD of every signal to a file)": (_vcd, 1),
     "check_firmware (exec --check)": (_checks, 1),
     "break_when(ram(...) == v), never true": (_never_ram, 1),
     "break_when((a == v) & (sp == w)), never true": (_never_a, 1),

@@ -72,6 +72,7 @@ from .device import (
 from .peripherals.bus import (
     CLKMD_RESET,
     PADIER_RESET,
+    WRITE_REPLAN,
     apply_schedule,
     catch_up,
     chip_reset,
@@ -79,7 +80,19 @@ from .peripherals.bus import (
     io_write,
     next_event,
 )
-from .peripherals.port import pa_read, pin_levels
+from .peripherals.port import pa_read, pin_levels, tm2_pin_bit
+from .peripherals.signals import (
+    M_HIT,
+    M_NEXT,
+    M_RESERVE,
+    M_STOP,
+    TM2_BIT,
+    catch_up_logged,
+    has_room,
+    has_room_for_writes,
+    log_signals,
+    plan_flips,
+)
 from .peripherals.timers import wdt_enabled
 from .state import (
     CHECK_SP_OUTSIDE,
@@ -113,6 +126,7 @@ from .state import (
     R_NEXT_EVENT,
     R_PC,
     R_RESETS,
+    R_SCHED_HEAD,
     R_SP,
     R_STACK_MAX,
     R_SYNC,
@@ -131,6 +145,8 @@ from .state import (
     ST_BREAKPOINT,
     ST_CHECK_FULL,
     ST_CONDITION,
+    ST_EDGE_STOP,
+    ST_EDGES_FULL,
     ST_INVALID,
     ST_LIMIT,
     ST_RUN,
@@ -321,6 +337,46 @@ def _access_table() -> np.ndarray:
 
 
 ACCESS = _access_table()
+
+
+SIG_IO, SIG_CATCH_UP, SIG_LOG, SIG_CHANGES = 1, 2, 4, 8
+
+
+def _signal_ops() -> np.ndarray:
+    """What the signal log needs around each op: SIG_CATCH_UP (catch the peripherals up
+    through the log first: the op may catch them up itself, or act on their present),
+    SIG_LOG (log what it changed after it), SIG_CHANGES (it may change what the
+    peripherals do next: forget meta[M_NEXT]), SIG_IO (an IO access: FLAG, SP and the
+    reserved 0x01 need none of this, the core checks ``m > IO_SP``)."""
+    table = np.zeros(256, dtype=np.uint8)
+    for instr in isa.INSTRUCTIONS:
+        op = isa.OP_ID[instr.op]
+        if ACCESS[op] & ACC_IO_R:
+            table[op] = SIG_IO | SIG_CATCH_UP
+        if ACCESS[op] & ACC_IO_W:  # SIG_CHANGES by address: see signal_words
+            table[op] = SIG_IO | SIG_CATCH_UP | SIG_LOG
+    for name in ("LDT16", "STOPSYS", "WDRESET"):  # wdreset only delays a time-out
+        table[isa.OP_ID[name]] = SIG_CATCH_UP
+    for name in ("STT16", "STOPEXE"):
+        table[isa.OP_ID[name]] = SIG_CATCH_UP | SIG_CHANGES
+    table[OP_RESET] = SIG_CATCH_UP | SIG_LOG | SIG_CHANGES
+    return table
+
+
+SIGNAL_OPS = _signal_ops()
+
+
+def signal_words(prog: np.ndarray) -> np.ndarray:
+    """SIGNAL_OPS per ROM word of the predecoded `prog` (uint8[len(prog)]), 0 for IO
+    accesses of FLAG, SP and 0x01: the third array of the core's `edges` argument."""
+    op = prog & 0xFF
+    address = (prog >> 8) & 0x3FF
+    table = SIGNAL_OPS[op].astype(np.int64)
+    is_io = table & SIG_IO != 0
+    # a write of a register that changes peripheral timing (the core re-plans after it)
+    replan = is_io & (table & SIG_LOG != 0) & ((WRITE_REPLAN >> (address & 0x1F)) & 1 == 1)
+    table = np.where(replan, table | SIG_CHANGES, table)
+    return np.where(is_io & (address <= IO_SP), 0, table).astype(np.uint8)
 
 
 @njit(cache=True, _nrt=False)
@@ -554,20 +610,64 @@ def _io_value(regs, io, addr, flags, sp, t):
     return np.int64(io_read(regs, io, addr, t))
 
 
+@njit(cache=True, _nrt=False)
+def _edges_before(regs, io, edges, t):
+    """Before an op of SIGNAL_OPS at cycle `t` >= meta[M_NEXT] (before it nothing
+    logged can have happened): log what the peripherals changed up to t, so the op's own
+    catch-up crosses no logged change. True when a stop signal changed (the service
+    plans the flips a device answers as events, so this is a safety net)."""
+    catch_up_logged(regs, io, t, edges)
+    return edges[1][M_HIT] != 0
+
+
+@njit(cache=True, _nrt=False)
+def _log_write(regs, io, edges, t, sig):
+    """After an IO write or reset at cycle `t` (its SIGNAL_OPS word `sig`): forget the
+    planned quiet time if the write changes peripheral timing, log the changed signals.
+    True when the core must see its service at the next boundary: a stop signal changed,
+    or the rows left besides those kept for planned flips fall below EDGE_ROOM (the
+    service then plans again, or returns ST_EDGES_FULL; one write logs at most 25 rows)."""
+    meta = edges[1]
+    if sig & SIG_CHANGES:
+        meta[M_NEXT] = 0
+    if sig & SIG_LOG:
+        log_signals(regs, io, edges, t)
+    return meta[M_HIT] != 0 or not has_room_for_writes(edges)
+
+
 # -- the boundary service -----------------------------------------------------------------
 
 
 @njit(cache=True, _nrt=False)
-def service(regs, io, ram, sched, end, stack_checks):
+def service(regs, io, ram, sched, end, stack_checks, edges=None):
     """Everything that happens at an instruction boundary besides executing: catch the
     peripherals up, stop at the run's end, apply due pin changes, enter an interrupt, sleep
-    through stopexe; then plan the next event. Returns ST_RUN to let the CPU execute."""
+    through stopexe; then plan the next event. Returns ST_RUN to let the CPU execute.
+
+    With the signal log (`edges`, see peripherals/signals.py) every change on the way is
+    logged; the service returns ST_EDGES_FULL before it does anything when the log has too
+    little room, and ST_EDGE_STOP after a change of a stop signal. Both are safe to call
+    again at the same cycle: what was done is not done twice."""
     while True:
         t = regs[R_CYCLES]
+        if edges is not None:
+            if not has_room(edges):
+                return ST_EDGES_FULL
+            catch_up_logged(regs, io, t, edges)
+            if edges[1][M_HIT]:
+                return ST_EDGE_STOP
         catch_up(regs, io, t)
         if t >= end:
             return ST_LIMIT
+        if edges is not None:
+            head = regs[R_SCHED_HEAD]
         apply_schedule(regs, io, sched, t)
+        if edges is not None:
+            if regs[R_SCHED_HEAD] != head:  # host changes: pins, maybe timer counts
+                edges[1][M_NEXT] = 0
+                log_signals(regs, io, edges, t)
+                if edges[1][M_HIT]:
+                    return ST_EDGE_STOP
         mode = regs[R_MODE]
         if mode == MODE_STOPSYS:
             return ST_STOPSYS
@@ -587,6 +687,20 @@ def service(regs, io, ram, sched, end, stack_checks):
             regs[R_CYCLES] = t + INTERRUPT_ENTRY_CYCLES
             continue
         nxt = next_event(regs, io, sched, end, mode == MODE_STOPEXE)
+        if edges is not None:
+            # nothing logged happens before the first flip or the core's next event; the
+            # core looks again before the flips could fill the log
+            first, bound, flips = plan_flips(regs, io, edges)
+            if edges[1][M_STOP] & (TM2_BIT | tm2_pin_bit(io)):
+                bound = first  # a device answers each flip: every one is an event
+                flips = 1
+            edges[1][M_RESERVE] = 2 * flips
+            sync = regs[R_SYNC]
+            edges[1][M_NEXT] = nxt if first < 0 else min(nxt, sync + first)
+            if mode == MODE_STOPEXE:
+                edges[1][M_NEXT] = 0  # a wake-up may change what the timers do
+            if bound >= 0 and sync + bound < nxt:
+                nxt = sync + bound
         if mode == MODE_STOPEXE:
             regs[R_CYCLES] = nxt
             continue
@@ -632,7 +746,10 @@ def _enter_translation(typingctx, address, ram, regs, prog, limit, checks):
 
 
 @njit(cache=True, _nrt=False)
-def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=None, conds=None):
+def run(
+    prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=None, conds=None,
+    edges=None,
+):  # fmt: skip
     """Run until cycles >= end, stopsys, a breakpoint/watchpoint or an error; return ST_*.
 
     `blocks` is None (the plain interpreter: Numba prunes the branch) or a translation's
@@ -640,7 +757,13 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
     compiled code ends before the next event; the instructions it leaves out run here.
     `checks` (the firmware checks) and `conds` (data conditions) are None or the arrays of
     the module docstring; each is pruned when None, so every combination is its own
-    variant and the plain one carries none of them."""
+    variant and the plain one carries none of them. `edges` is None or the signal log
+    ``(rows, meta, signal_words(prog))`` of peripherals/signals.py: the service logs the
+    peripherals' changes (and plans an event before flips could fill the log); the ops
+    of SIGNAL_OPS, in their own branches (no cost per instruction), catch up through the
+    log first and log what they wrote. The service returns ST_EDGES_FULL when the log is
+    nearly full and ST_EDGE_STOP after a stop signal changed; an op that leaves either
+    condition behind sends the core to the service at the next boundary."""
     a = regs[R_A]
     pc = regs[R_PC] & PC_MASK  # in range: no negative-index fix-up on prog[pc]
     flags = regs[R_FLAGS]
@@ -651,6 +774,9 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
     hit = -1
     steps = 0  # instructions executed by the fast variant (the debug one counts in _count)
     force = 1  # conds variant: evaluate after the next instruction whatever its word
+    if edges is not None:
+        edges[1][M_NEXT] = 0  # the host may have changed anything since the last run
+        log_signals(regs, io, edges, cycles)  # and what it changed is logged now
     while True:
         if cycles >= next_ev:
             regs[R_A] = a
@@ -663,7 +789,7 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
                 gie = regs[R_GIE]
             if conds is not None:
                 gie = regs[R_GIE]
-            st = service(regs, io, ram, sched, end, stack_checks)
+            st = service(regs, io, ram, sched, end, stack_checks, edges)
             a = regs[R_A]
             pc = regs[R_PC] & PC_MASK
             flags = regs[R_FLAGS]
@@ -966,9 +1092,17 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
             flags = np.int64(ram[(sp + 1) & 0x3F]) & 0xF
         # ---- IO ----
         elif op == OP_MOV_A_IO:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             a = _io_value(regs, io, m, flags, sp, cycles)
             flags = (flags & 0xE) | (1 if a == 0 else 0)
         elif op == OP_MOV_IO_A or op == OP_XOR_IO_A or op == OP_SET0_IO or op == OP_SET1_IO:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             if op == OP_MOV_IO_A:
                 v = a
             else:
@@ -988,21 +1122,38 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
                         _log_check(checks[1], regs, CHECK_SP_OUTSIDE, old, sp, cycles)
             elif io_write(regs, io, m, v, cycles):
                 next_ev = 0
+            if edges is not None:
+                if _log_write(regs, io, edges, cycles, edges[2][old]):
+                    next_ev = 0  # the next boundary's service stops or empties the log
         elif op == OP_T0SN_IO or op == OP_T1SN_IO:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             v = _io_value(regs, io, m, flags, sp, cycles)
             bit = 1 if v & ((code >> 18) & 0xFF) else 0
             if bit == (1 if op == OP_T1SN_IO else 0):
                 pc = (pc + 1) & PC_MASK
                 cyc = (code >> 28) & 3
         elif op == OP_LDT16:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             catch_up(regs, io, cycles)
             t16 = regs[R_T16]
             ram[m] = t16 & 0xFF
             ram[m + 1] = t16 >> 8
         elif op == OP_STT16:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             catch_up(regs, io, cycles)
             regs[R_T16] = ram[m] | np.int64(ram[m + 1]) << 8
             next_ev = 0
+            if edges is not None:
+                edges[1][M_NEXT] = 0  # a Timer16 request may come sooner
         # ---- system ----
         elif op == OP_ENGINT:
             regs[R_GIE] = 1
@@ -1011,11 +1162,19 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
         elif op == OP_DISGINT:
             regs[R_GIE] = 0
         elif op == OP_WDRESET:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             if wdt_enabled(io):
                 catch_up(regs, io, cycles)
                 next_ev = 0
             regs[R_WDT] = 0  # a stopped watchdog does not count: nothing to catch up
         elif op == OP_STOPSYS:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             # run() returns right after stopsys, before the next boundary's pin changes
             # no clock runs in power-down, not even during stopsys's own cycle
             catch_up(regs, io, cycles)
@@ -1029,11 +1188,21 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
             status = ST_STOPSYS
             break
         elif op == OP_STOPEXE:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             # requests made while running (lazily pending) must not wake the sleep
             catch_up(regs, io, cycles)
             regs[R_MODE] = MODE_STOPEXE
             next_ev = 0
+            if edges is not None:
+                edges[1][M_NEXT] = 0  # asleep, the timers may act otherwise
         elif op == OP_RESET:
+            if edges is not None:
+                if edges[2][old] and cycles >= edges[1][M_NEXT]:
+                    if _edges_before(regs, io, edges, cycles):
+                        next_ev = 0  # a device answers at the next boundary
             catch_up(regs, io, cycles)
             chip_reset(regs, io)  # clears GIE in regs
             a = 0
@@ -1041,6 +1210,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
             flags = 0
             sp = 0
             next_ev = 0
+            if edges is not None:
+                _log_write(regs, io, edges, cycles, edges[2][old])  # next_ev is 0 already
         elif op == OP_BREAK:
             pc = old
             status = ST_BREAKPOINT
@@ -1075,6 +1246,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
                 regs[R_FLAGS] = flags
                 regs[R_SP] = sp
                 regs[R_CYCLES] = cycles
+                if edges is not None:
+                    catch_up_logged(regs, io, cycles, edges)
                 catch_up(regs, io, cycles)
                 if regs[R_RESETS] != resets:
                     a = regs[R_A]
@@ -1084,6 +1257,10 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
                     evaluate = True
             if evaluate:
                 force = 0
+                if edges is not None:  # a condition on pins catches up: through the log
+                    catch_up_logged(regs, io, cycles, edges)
+                    if edges[1][M_HIT]:
+                        next_ev = 0
                 group = _cond_hit(rows, ram, io, regs, a, flags, sp, pc, cycles)
             else:
                 group = -1
@@ -1099,6 +1276,8 @@ def run(prog, ram, io, regs, sched, end, stack_checks, dbg, blocks=None, checks=
     regs[R_SP] = sp
     regs[R_CYCLES] = cycles
     regs[R_INSTRUCTIONS] += steps
+    if edges is not None:
+        catch_up_logged(regs, io, cycles, edges)
     catch_up(regs, io, cycles)
     return status
 

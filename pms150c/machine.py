@@ -79,6 +79,8 @@ from .state import (
     ST_BREAKPOINT,
     ST_CHECK_FULL,
     ST_CONDITION,
+    ST_EDGE_STOP,
+    ST_EDGES_FULL,
     ST_INVALID,
     ST_LIMIT,
     ST_STACK,
@@ -348,6 +350,7 @@ class Machine:
         self._cond_rows: np.ndarray | None = None
         self._cond_owners: list = []
         self._checks = None  # pms150c.debug.checks.FirmwareChecks during check_firmware
+        self._signals = None  # pms150c.edges.SignalLog while anything records the pins
         self._trace_buffer: np.ndarray | None = None
         self._profile_counts: np.ndarray | None = None
         self._profile_start = 0
@@ -508,6 +511,8 @@ class Machine:
         self._regs[R_FUSE] = self._fuse.word
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
+        if self._signals is not None:  # recordings start over at cycle 0
+            self._signals.restart()
         if self._profile_counts is not None:  # a profile counts from power-on again
             self._profile_counts[:] = 0
         self._profile_start = 0
@@ -696,6 +701,35 @@ class Machine:
         """The level of PAn as seen from outside (0 or 1)."""
         return self.pins >> self._pin_number(n) & 1
 
+    def record_pins(self, pins=None):
+        """Record every change of the port A `pins` (default: all) from now on, at its
+        exact cycle, whatever made it: IO writes, Timer2/PWM output, host pin changes,
+        resets. Returns a `pms150c.edges.PinRecording` (``.edges``, ``pulse_widths``,
+        ``period``, ``frequency``, ``duty``; ``stop()`` or a ``with`` block ends it). The
+        jitted core writes the changes into an array the Machine empties whenever the core
+        returns, so recording runs near the plain speed (docs/performance.md).
+        `reset`, `restore_state` and `call` start a recording over."""
+        from .edges import PinRecording, check_pins
+
+        recording = PinRecording(self, check_pins(pins))
+        self._signal_listener(recording, add=True)
+        recording.recording = True
+        return recording
+
+    def _signal_listener(self, listener, *, add: bool) -> None:
+        """Add a listener to the signal log (made on the first one) or remove it (the log
+        goes when the last one does, and runs take the plain path again)."""
+        from .edges import SignalLog
+
+        if add:
+            if self._signals is None:
+                self._signals = SignalLog(self)
+            self._signals.add(listener)
+        elif self._signals is not None:
+            self._signals.remove(listener)
+            if not self._signals.listeners:
+                self._signals = None
+
     # -- time --------------------------------------------------------------------------------
 
     @property
@@ -882,7 +916,10 @@ class Machine:
         hooks = self._debug_hooks()
         checks = None if self._checks is None else self._checks.arrays
         conds = self._cond_rows
+        signals = self._signals
+        edges = None if signals is None else signals.arrays
         observed = hooks is not None or checks is not None or conds is not None
+        observed = observed or edges is not None
         start = self.cycles
         while True:
             status = jitted(
@@ -898,7 +935,12 @@ class Machine:
                 None if observed else blocks,
                 checks,
                 conds,
+                edges,
             )
+            if signals is not None:  # listeners see the rows (devices may answer now)
+                signals.drain()
+            if status == ST_EDGES_FULL or status == ST_EDGE_STOP:
+                continue  # go on from where the core returned
             if status != ST_CHECK_FULL:
                 break
             self._checks.drain(self._regs)  # then go on from the instruction it stopped at
@@ -1085,6 +1127,8 @@ class Machine:
         self._io[:] = state.io
         self._regs[:] = state.regs
         self._load_schedule(state.schedule)
+        if self._signals is not None:
+            self._signals.restart()
 
     def _check_state(self, state) -> None:
         """A state the core may copy from: the arrays `save_state` makes, with their dtypes
@@ -1180,6 +1224,8 @@ class Machine:
             validate.integer(max_cycles, "max_cycles", 1, validate.INT64_MAX),
             self.stack_checks,
         )
+        if self._signals is not None:  # a call is not recorded: its state is not the run's
+            self._signals.restart()
         return self._call_result(status, int(start.regs[R_CYCLES]), max_cycles)
 
     def _call_result(self, status: int, start_cycles: int, max_cycles: int) -> CallResult:

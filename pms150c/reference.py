@@ -132,6 +132,7 @@ class ReferenceMachine:
         self._schedule: list[tuple[int, int, int, int | None]] = []  # (cycle, seq, pin, level)
         self._seq = 0
         self._decoded = [_decode(w) for w in self.rom]
+        self._signal_mask: int | None = None  # see record_signals
         self._reset_chip()
 
     # -- reset ----------------------------------------------------------------------------------
@@ -412,8 +413,16 @@ class ReferenceMachine:
     def _tick_tm2(self, sysclk: bool) -> None:
         source = _TM2_SOURCES.get(self.io[TM2C] >> 4)
         if source in (IHRC, ILRC) or (source == CLK and sysclk):
-            ticks, self._tm2_phase = self._clock_ticks(source, self._tm2_phase)
-            self._tm2_source_ticks(ticks)
+            before = self._tm2_phase
+            ticks, self._tm2_phase = self._clock_ticks(source, before)
+            if self._signal_mask is None:
+                self._tm2_source_ticks(ticks)
+                return
+            for k in range(1, ticks + 1):  # recording: one tick at a time, flips timed
+                level = self._tm2_output()
+                self._tm2_source_ticks(1)
+                if self._tm2_output() != level:
+                    self._tm2_flip = self._tick_lead(source, before, k)
 
     def _tm2_source_ticks(self, ticks: int) -> None:
         tm2s = self.io[TM2S]
@@ -466,12 +475,69 @@ class ReferenceMachine:
         if self._wdt_count >= _WATCHDOG_PERIOD[self.io[MISC] & 3]:
             self._chip_reset()
 
+    def _tick_lead(self, source: str, phase: int, k: int) -> tuple[int, int]:
+        """How long before the end of this cycle its k-th tick of `source` happens, as
+        (numerator, denominator) of a cycle: with the phase `phase` at the cycle's start and
+        n added per cycle, tick k falls where the phase reaches k * f_osc."""
+        if source == CLK:
+            return 0, 1
+        f_osc, divider = self._clock
+        n = _SOURCE_HZ[source] * divider
+        if n == f_osc:  # the source runs at the system clock: ticks at the cycle's end
+            return 0, 1
+        return n + phase - k * f_osc, n
+
+    # -- the signal log (docs/api.md, pms150c/peripherals/signals.py) -----------------------------
+
+    def record_signals(self, mask: int) -> list[tuple[int, int, int, int, int]]:
+        """Log changes of the signal-word bits in `mask` (pins 0..7, the Timer2 output 8,
+        INTRQ 16..23, CLKMD 24..31) as (cycle, bit, level, sub, den) rows into the list
+        returned, from now on."""
+        self._signal_mask = mask
+        self._signal_last = self._signal_word() & mask
+        self._signal_rows: list[tuple[int, int, int, int, int]] = []
+        self._tm2_flip: tuple[int, int] | None = None
+        return self._signal_rows
+
+    def _signal_word(self) -> int:
+        return (
+            (self._pin_levels() & 0xF9)
+            | self._tm2_output() << 8
+            | self.io[INTRQ] << 16
+            | self.io[CLKMD] << 24
+        )
+
+    def _log_signals(self, bits: int = -1, lead: tuple[int, int] = (0, 1)) -> None:
+        """Rows for the bits (of `bits`, within the mask) that changed since logged."""
+        if self._signal_mask is None:
+            return
+        bits &= self._signal_mask
+        now = self._signal_word() & bits
+        diff = (now ^ self._signal_last) & bits
+        for b in range(32):
+            if diff >> b & 1:
+                self._signal_rows.append((self.cycles, b, now >> b & 1, *lead))
+        self._signal_last = (self._signal_last & ~diff) | now
+
+    def _tm2_bits(self) -> int:
+        pin = _TM2_PIN.get(self.io[TM2C] >> 2 & 3)
+        return 1 << 8 | (0 if pin is None else 1 << pin)
+
     # -- running -----------------------------------------------------------------------------------
 
     def _elapse(self, cycles: int) -> None:
         for _ in range(cycles):
+            if self._signal_mask is None:
+                self.tick()
+                self.cycles += 1
+                continue
+            resets, self._tm2_flip = self.resets, None
+            tm2_bits = self._tm2_bits()
             self.tick()
             self.cycles += 1
+            if self._tm2_flip is not None and self.resets == resets:
+                self._log_signals(tm2_bits, self._tm2_flip)  # a flip inside the cycle
+            self._log_signals()
 
     def _interrupt_pending(self) -> bool:
         return bool(self.gie and self.io[INTEN] & self.io[INTRQ])
@@ -492,6 +558,7 @@ class ReferenceMachine:
         instr, handler, args = decoded
         self.next_pc = (self.pc + 1) & PC_MASK
         skipped = handler(self, *args)
+        self._log_signals()  # an IO write lands at the cycle the instruction starts
         if skipped:
             self.pc = (self.pc + 2) & PC_MASK
             cost = instr.skip_cycles
@@ -505,8 +572,10 @@ class ReferenceMachine:
 
         Scheduled pin changes due at this boundary are applied first.
         """
+        self._log_signals()  # what the host changed since the last step
         if self._schedule:
             self._apply_due_pins()
+            self._log_signals()
         if self.mode == STOPSYS:
             return
         if self.mode == STOPEXE:

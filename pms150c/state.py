@@ -65,6 +65,8 @@ ST_STACK = 5
 ST_RUN = 6  # internal: the boundary service lets the CPU execute
 ST_CONDITION = 10  # a data condition of break_when holds (R_WATCH_INFO = its group)
 ST_CHECK_FULL = 11  # internal: the check log is full; the Machine empties it and goes on
+ST_EDGES_FULL = 20  # internal: the signal log is nearly full (pms150c/peripherals/signals.py)
+ST_EDGE_STOP = 21  # internal: a signal a device answers changed (pms150c/devices.py)
 
 # Time is kept exactly as an integer count of 1/944e6 s: 944e6 is the least common
 # multiple of the IHRC (16 MHz) and ILRC (59 kHz) frequencies, so one system cycle is a

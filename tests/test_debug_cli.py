@@ -159,8 +159,8 @@ def test_vcd_writes_a_parseable_file(capsys, blink, tmp_path):
     output = tmp_path / "w.vcd"
     code, _, err = run_cli(capsys, "vcd", blink, "-o", output)
     assert code == 0 and "21 cycles" in err
-    # the xors end at 8, 13 and 18
-    assert read_vcd(output.read_text())["PA3"] == [(0, 0), (8, 1), (13, 0), (18, 1)]
+    # the xors start (and write PA) at 7, 12 and 17
+    assert read_vcd(output.read_text())["PA3"] == [(0, 0), (7, 1), (12, 0), (17, 1)]
 
 
 @pytest.mark.parametrize(
@@ -223,9 +223,9 @@ def test_real_process_prints_no_traceback(tmp_path):
 
 
 def test_vcd_at_the_cycle_limit_exits_0_with_what_it_recorded(capsys, blink, tmp_path):
-    # the goto starting at cycle 9 (< 10) completes at 11; the only xor so far ends at 8
+    # the goto starting at cycle 9 (< 10) completes at 11; the only xor so far writes at 7
     output = tmp_path / "w.vcd"
     code, _, err = run_cli(capsys, "vcd", blink, "-n", "10", "-o", output)
     assert code == 0
     assert err.strip() == f"{output}: 11 cycles, stopped in mode running"
-    assert read_vcd(output.read_text())["PA3"] == [(0, 0), (8, 1)]
+    assert read_vcd(output.read_text())["PA3"] == [(0, 0), (7, 1)]

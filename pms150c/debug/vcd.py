@@ -1,20 +1,22 @@
 """VCD waveforms of port A, the Timer2 output and the interrupt requests, for GTKWave.
 
-The run goes one step (instruction, interrupt entry or stopexe cycle) at a time and samples
-after each. Peripherals change inside multi-cycle instructions too (a PWM edge can fall in
-the second cycle of a `goto`), so for the cycles inside a step the peripherals of a copy of
-the state before it are caught up to each cycle and sampled: edges land on their exact
-cycle. A change written at time t means the new level holds from cycle t on; an
-instruction starting at cycle c and taking n cycles shows its IO effect at c + n.
+The run records through the core's signal log (pms150c/peripherals/signals.py,
+pms150c/edges.py): the jitted core writes every change of a signal into an array at its
+exact cycle, even inside a multi-cycle instruction (a PWM edge in the second cycle of a
+`goto`), and this module turns the rows into VCD text in batches (a jitted formatter), so
+a recording runs at most a few times slower than a plain run. A change written at time t
+means the new level holds from cycle t on; an instruction's IO write shows at the cycle
+the instruction starts (docs/timing-model.md: every write lands at t).
 
 Time units: ``"cycle"`` (the default) writes the system cycle count as the time, under a
 ``1 ns`` timescale with a comment saying so (GTKWave then shows "ns" that are cycles);
-``"ns"`` writes real time in ns at the clock in force (CLKMD changes included), rounded
-to the nearest ns (exact at IHRC-derived clocks: 125 ns per cycle at 8 MHz).
+``"ns"`` writes real time in ns at the clock in force (CLKMD changes included: the log
+carries them), rounded to the nearest ns; a Timer2 flip clocked by IHRC or ILRC shows at
+its exact time inside the cycle (exact at IHRC-derived clocks: 125 ns per cycle at 8 MHz).
 
-Memory: `write_vcd` streams each change to the file as it is found (through a temporary
-file renamed at the end, pms150c/files.py), so a recording of any length holds only the
-current sample. `record_vcd` returns the text and so keeps it: it refuses to grow past
+Memory: `write_vcd` streams the changes to the file as the core returns them (through a
+temporary file renamed at the end, pms150c/files.py), so a recording of any length holds
+one batch. `record_vcd` returns the text and so keeps it: it refuses to grow past
 MAX_TEXT_CHANGES value changes (use `write_vcd` for longer recordings).
 """
 
@@ -27,13 +29,12 @@ from typing import IO
 import numpy as np
 from numba import njit
 
-from ..device import IO_INTRQ
+from ..device import IO_CLKMD
 from ..errors import Pms150cError
-from ..peripherals.bus import catch_up
-from ..peripherals.clock import time_units_at
-from ..peripherals.port import pin_levels
-from ..peripherals.timers import INT_PA0, INT_T16, INT_TM2, tm2_level
-from ..state import ST_STOPSYS, TIME_UNITS_PER_S
+from ..peripherals.clock import time_units_at, time_units_per_cycle
+from ..peripherals.signals import CLKMD_BITS, SIG_CLKMD, SIG_INTRQ, signal_word
+from ..peripherals.timers import INT_PA0, INT_T16, INT_TM2
+from ..state import ST_LIMIT, ST_STOPSYS, TIME_UNITS_PER_S
 
 
 class VcdError(Pms150cError):
@@ -43,10 +44,11 @@ class VcdError(Pms150cError):
 @dataclass(frozen=True)
 class Signal:
     name: str
-    bit: int  # bit of the packed sample word (see _sample)
+    bit: int  # bit of the core's signal word
 
 
-# Packed sample: bits 0..7 port A pin levels, bit 8 TM2 output, bits 16..23 INTRQ.
+# Bits of the core's signal word (pms150c/peripherals/signals.py): 0..7 port A pins,
+# 8 the TM2 output, 16..23 INTRQ.
 SIGNALS = (
     Signal("PA0", 0),
     Signal("PA3", 3),
@@ -55,19 +57,15 @@ SIGNALS = (
     Signal("PA6", 6),
     Signal("PA7", 7),
     Signal("TM2_OUT", 8),
-    Signal("INTRQ_PA0", 16 + INT_PA0.bit_length() - 1),
-    Signal("INTRQ_T16", 16 + INT_T16.bit_length() - 1),
-    Signal("INTRQ_TM2", 16 + INT_TM2.bit_length() - 1),
+    Signal("INTRQ_PA0", SIG_INTRQ + INT_PA0.bit_length() - 1),
+    Signal("INTRQ_T16", SIG_INTRQ + INT_T16.bit_length() - 1),
+    Signal("INTRQ_TM2", SIG_INTRQ + INT_TM2.bit_length() - 1),
 )
+SIGNAL_BITS = sum(1 << s.bit for s in SIGNALS)
 
 
-@njit(cache=True)
-def _sample(regs, io):
-    return pin_levels(regs, io) | tm2_level(regs, io) << 8 | np.int64(io[IO_INTRQ]) << 16
-
-
-def _time_ns(regs, io, cycle: int) -> int:
-    units = time_units_at(regs, io, cycle)
+def _ns(units: int) -> int:
+    """Time units (TIME_UNITS_PER_S per second) to the nearest ns."""
     return (units * 1_000_000_000 + TIME_UNITS_PER_S // 2) // TIME_UNITS_PER_S
 
 
@@ -110,7 +108,6 @@ class _Writer:
     def __init__(self, unit: str, out: IO[str], limit: int | None = None):
         self.unit = unit
         self.lines = _Lines(out, limit)
-        self.last: int | None = None
         self.last_time: int | None = None
 
     def header(self) -> None:
@@ -129,29 +126,131 @@ class _Writer:
             self.lines.append(f"$var wire 1 {_ident(i)} {s.name} $end")
         self.lines += ["$upscope $end", "$enddefinitions $end"]
 
-    def sample(self, time: int, value: int) -> None:
-        if self.last is not None and value == self.last:
-            return
-        lines = self.lines
-        lines.changes += 1
+    def dump(self, time: int, value: int) -> None:
+        """The initial value of every signal (`value`: a signal word) at `time`."""
+        self.lines += [f"#{time}", "$dumpvars"]
+        self.lines += [f"{value >> s.bit & 1}{_ident(i)}" for i, s in enumerate(SIGNALS)]
+        self.lines.append("$end")
+        self.last_time = time
+
+
+@njit(cache=True)
+def _format(times, idents, levels, last_time, out):
+    """VCD lines for changes (time, ident character, level) into the byte buffer `out`:
+    a ``#time`` line where the time moves on, then ``<level><ident>``. Returns (bytes
+    written, the last time written)."""
+    n = 0
+    digits = np.zeros(20, dtype=np.uint8)
+    for i in range(times.size):
+        t = times[i]
+        if t != last_time:
+            out[n] = 35  # '#'
+            n += 1
+            k = 0
+            v = t
+            while True:
+                digits[k] = 48 + v % 10
+                v //= 10
+                k += 1
+                if v == 0:
+                    break
+            for j in range(k):
+                out[n + j] = digits[k - 1 - j]
+            n += k
+            out[n] = 10
+            n += 1
+            last_time = t
+        out[n] = 48 + levels[i]
+        out[n + 1] = idents[i]
+        out[n + 2] = 10
+        n += 3
+    return n, last_time
+
+
+IDENTS = np.zeros(32, dtype=np.uint8)  # signal-word bit -> ident character
+for _i, _s in enumerate(SIGNALS):
+    IDENTS[_s.bit] = ord(_ident(_i))
+
+
+class _Recorder:
+    """A listener of the Machine's signal log that writes VCD value changes."""
+
+    stop_bits = 0
+
+    def __init__(self, machine, writer: _Writer, unit: str):
+        self.machine = machine
+        self.writer = writer
+        self.unit = unit
+        self.bits = SIGNAL_BITS | (CLKMD_BITS if unit == "ns" else 0)
+        regs, io_regs = machine._regs, machine._io
+        self.base_cycle = machine.cycles  # ns: the clock in force since base_cycle
+        self.base_units = time_units_at(regs, io_regs, self.base_cycle)
+        self.clkmd = int(io_regs[IO_CLKMD])
+        self.buffer = np.zeros(0, dtype=np.uint8)
+
+    def time_of(self, cycle: int) -> int:
+        if self.unit == "cycle":
+            return cycle
+        return _ns(self.base_units + (cycle - self.base_cycle) * self._units_per_cycle())
+
+    def _units_per_cycle(self) -> int:
+        return int(time_units_per_cycle(self.clkmd))
+
+    def receive(self, rows: np.ndarray) -> None:
+        lines = self.writer.lines
+        lines.changes += len(rows) - int(np.count_nonzero(rows[:, 1] >= SIG_CLKMD))
         if lines.limit is not None and lines.changes > lines.limit:
             raise VcdError(
                 f"more than {lines.limit} value changes to keep in memory: "
                 "write_vcd streams a recording of any length to a file"
             )
-        if time != self.last_time:
-            self.lines.append(f"#{time}")
-            self.last_time = time
-        first = self.last is None
-        if first:
-            self.lines.append("$dumpvars")
-        for i, s in enumerate(SIGNALS):
-            bit = value >> s.bit & 1
-            if first or bit != (self.last >> s.bit & 1):
-                self.lines.append(f"{bit}{_ident(i)}")
-        if first:
-            self.lines.append("$end")
-        self.last = value
+        if self.unit == "cycle":
+            self._write(rows[:, 0], rows)
+            return
+        clock = np.flatnonzero(rows[:, 1] >= SIG_CLKMD)
+        start = 0
+        for i in [*clock.tolist(), len(rows)]:  # segments of one clock setting
+            if i > start:
+                self._write(self._ns_times(rows[start:i]), rows[start:i])
+            if i < len(rows):
+                self._clock_change(rows[i])
+            start = i + 1
+
+    def _ns_times(self, rows: np.ndarray) -> np.ndarray:
+        upc = self._units_per_cycle()
+        units = self.base_units + (rows[:, 0] - self.base_cycle) * upc
+        times = np.array([_ns(int(u)) for u in units], dtype=np.int64)
+        for k in np.flatnonzero(rows[:, 3]).tolist():  # a flip inside a cycle: exact
+            sub, den = int(rows[k, 3]), int(rows[k, 4])
+            exact = int(units[k]) * den - sub * upc  # in units / den
+            times[k] = (exact * 1_000_000_000 + den * TIME_UNITS_PER_S // 2) // (
+                den * TIME_UNITS_PER_S
+            )
+        return times
+
+    def _clock_change(self, row: np.ndarray) -> None:
+        cycle, bit, level = int(row[0]), int(row[1]) - SIG_CLKMD, int(row[2])
+        self.base_units += (cycle - self.base_cycle) * self._units_per_cycle()
+        self.base_cycle = cycle
+        self.clkmd = (self.clkmd | 1 << bit) if level else (self.clkmd & ~(1 << bit))
+
+    def _write(self, times: np.ndarray, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        need = len(rows) * 25
+        if len(self.buffer) < need:
+            self.buffer = np.zeros(max(need, 1 << 16), dtype=np.uint8)
+        writer = self.writer
+        last = -1 if writer.last_time is None else writer.last_time
+        idents = IDENTS[rows[:, 1]]
+        levels = rows[:, 2].astype(np.uint8)
+        n, last = _format(np.ascontiguousarray(times), idents, levels, last, self.buffer)
+        writer.last_time = int(last)
+        writer.lines.flush()
+        writer.lines.out.write(self.buffer[:n].tobytes().decode("ascii"))
+
+    def restart(self) -> None:  # the recording runs the machine itself: no reset inside
+        pass
 
 
 def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
@@ -166,36 +265,31 @@ def record_vcd(machine, max_cycles: int, *, unit: str = "cycle") -> str:
 
 
 def _record(machine, max_cycles: int, unit: str, out: IO[str], limit: int | None) -> None:
-    from ..machine import jitted
     from ..validate import INT64_MAX, integer
 
     if unit not in ("cycle", "ns"):
         raise VcdError(f"unknown time unit {unit!r} (use 'cycle' or 'ns')")
     max_cycles = integer(max_cycles, "max_cycles", 1, INT64_MAX - machine.cycles, error=VcdError)
-    regs, io = machine._regs, machine._io
     writer = _Writer(unit, out, limit)
     writer.header()
-
-    def time_of(r, i, cycle):
-        return cycle if unit == "cycle" else _time_ns(r, i, cycle)
-
-    writer.sample(time_of(regs, io, machine.cycles), int(_sample(regs, io)))
-    end = machine.cycles + int(max_cycles)
+    recorder = _Recorder(machine, writer, unit)
+    start = machine.cycles
+    writer.dump(recorder.time_of(start), int(signal_word(machine._regs, machine._io)))
+    end = start + int(max_cycles)
+    machine._signal_listener(recorder, add=True)
     try:
         while machine.cycles < end:
-            t0 = machine.cycles
-            regs0, io0 = regs.copy(), io.copy()
-            status = machine._call(machine._clean, t0 + 1)
-            t1 = machine.cycles
-            for c in range(t0 + 1, t1):
-                jitted(catch_up, regs0, io0, c)
-                writer.sample(time_of(regs0, io0, c), int(jitted(_sample, regs0, io0)))
-            writer.sample(time_of(regs, io, t1), int(jitted(_sample, regs, io)))
-            if status == ST_STOPSYS or t1 == t0:
+            before = machine.cycles
+            # the clean ROM: breakpoints do not stop a recording; watchpoints and data
+            # conditions return here, and the recording goes on
+            status = machine._call(machine._clean, end)
+            if status == ST_STOPSYS or (status != ST_LIMIT and machine.cycles == before):
                 break
     except KeyboardInterrupt:  # Ctrl-C ends the recording; what was recorded is kept
         pass
-    writer.lines.append(f"#{time_of(regs, io, machine.cycles)}")
+    finally:
+        machine._signal_listener(recorder, add=False)  # the last rows are written first
+    writer.lines.append(f"#{recorder.time_of(machine.cycles)}")
     writer.lines.flush()
 
 
