@@ -57,12 +57,10 @@ from numba.extending import intrinsic
 from . import isa
 from .device import (
     INTERRUPT_VECTOR,
-    IO_CLKMD,
     IO_FLAG,
     IO_INTEN,
     IO_INTRQ,
     IO_PA,
-    IO_PADIER,
     IO_REGS,
     IO_SP,
     IO_TM2CT,
@@ -70,8 +68,6 @@ from .device import (
     RAM_BYTES,
 )
 from .peripherals.bus import (
-    CLKMD_RESET,
-    PADIER_RESET,
     WRITE_REPLAN,
     apply_schedule,
     catch_up,
@@ -119,7 +115,6 @@ from .state import (
     R_CHECK_COUNT,
     R_CYCLES,
     R_FLAGS,
-    R_FUSE,
     R_GIE,
     R_INSTRUCTIONS,
     R_MODE,
@@ -1205,10 +1200,10 @@ def run(
                         next_ev = 0  # a device answers at the next boundary
             catch_up(regs, io, cycles)
             chip_reset(regs, io)  # clears GIE in regs
-            a = 0
+            a = regs[R_A]  # 0, or drawn with undefined="random"
             pc = 0
-            flags = 0
-            sp = 0
+            flags = regs[R_FLAGS]
+            sp = regs[R_SP]
             next_ev = 0
             if edges is not None:
                 _log_write(regs, io, edges, cycles, edges[2][old])  # next_ev is 0 already
@@ -1286,6 +1281,17 @@ def run(
 
 
 @njit(cache=True, _nrt=False)
+def restore(ram, io, regs, start_ram, start_io, start_regs):
+    """Copy a saved state (Machine.save_state's arrays) into the core's arrays."""
+    for i in range(ram.size):  # loops: a slice copy would need Numba's runtime
+        ram[i] = start_ram[i]
+    for i in range(io.size):
+        io[i] = start_io[i]
+    for i in range(regs.size):
+        regs[i] = start_regs[i]
+
+
+@njit(cache=True, _nrt=False)
 def call_routine(
     prog, ram, io, regs, sched, start_ram, start_io, start_regs, pokes, entry, a, flags, sp,
     sentinel, max_cycles, stack_checks,
@@ -1295,12 +1301,7 @@ def call_routine(
     `sentinel` as the return address as a `call` would, and run (the CPU running) from
     `entry` until the routine returns to the sentinel (a BREAK word in `prog`) or
     `max_cycles` pass. Returns the run's status."""
-    for i in range(ram.size):  # loops: a slice copy would need Numba's runtime
-        ram[i] = start_ram[i]
-    for i in range(io.size):
-        io[i] = start_io[i]
-    for i in range(regs.size):
-        regs[i] = start_regs[i]
+    restore(ram, io, regs, start_ram, start_io, start_regs)
     for i in range(0, pokes.size - 1, 2):
         ram[pokes[i] & (RAM_BYTES - 1)] = pokes[i + 1]
     if a >= 0:
@@ -1326,24 +1327,22 @@ def call_routine(
 # -- batch entry point -------------------------------------------------------------------
 
 
-@njit(cache=True, _nrt=False)
-def power_on(ram, io, regs, fuse):
-    """The power-on state `Machine.reset` sets up, for a batch run (no pins driven)."""
-    ram[:] = 0
-    io[:] = 0
-    regs[:] = 0
-    io[IO_CLKMD] = CLKMD_RESET
-    io[IO_PADIER] = PADIER_RESET
-    regs[R_FUSE] = fuse
-
-
 @njit(cache=True, nogil=True)
 def run_batch(
-    template, packed_table, slot_address, slot_words, max_cycles, stack_checks, fuse, blocks=None
+    template,
+    packed_table,
+    slot_address,
+    slot_words,
+    max_cycles,
+    stack_checks,
+    start_ram,
+    start_io,
+    start_regs,
+    blocks=None,
 ):
     """Run one program per row of `slot_words` (written at `slot_address` into a copy of
-    the predecoded `template`), each from power-on (with the `fuse` word) until stopsys or
-    `max_cycles`.
+    the predecoded `template`), each from the power-on state `start_*` (the Machine's,
+    with no pins driven) until stopsys or `max_cycles`.
 
     Releases the GIL (Machine.run_batch runs parts of a batch in threads). Returns
     (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],
@@ -1365,7 +1364,7 @@ def run_batch(
     for i in range(n):
         for j in range(slot_words.shape[1]):
             prog[(slot_address + j) & PC_MASK] = packed_table[slot_words[i, j] & isa.WORD_MASK]
-        power_on(ram, io, regs, fuse)
+        restore(ram, io, regs, start_ram, start_io, start_regs)
         statuses[i] = run(prog, ram, io, regs, sched, max_cycles, stack_checks, None, blocks)
         cycles[i] = regs[R_CYCLES]
         rams[i, :] = ram

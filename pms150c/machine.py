@@ -25,6 +25,8 @@ from . import core, ctrl_c, validate
 from .device import (
     IO_CLKMD,
     IO_FLAG,
+    IO_INTEN,
+    IO_INTRQ,
     IO_NAMES,
     IO_PA,
     IO_PAPH,
@@ -66,6 +68,7 @@ from .state import (
     R_PIN_HOST,
     R_PIN_IN,
     R_RESETS,
+    R_RNG,
     R_SCHED_HEAD,
     R_SP,
     R_STACK_MAX,
@@ -73,6 +76,7 @@ from .state import (
     R_T16_ACC,
     R_TM2_ACC,
     R_TRACE_COUNT,
+    R_UNDEFINED,
     R_WATCH_INFO,
     R_WATCH_PC,
     R_WDT_ACC,
@@ -89,6 +93,7 @@ from .state import (
     TIME_UNITS_PER_S,
     new_regs,
 )
+from .undefined import check_mode, power_on_values
 
 RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
 MAX_TRACE_DEPTH = 1 << 22  # trace ring rows (48 bytes each); pms150c/debug/trace.py
@@ -288,6 +293,12 @@ class Machine:
     programs that word itself; given, it replaces the image's. Both count as programmed
     words.
 
+    ``undefined`` says what the datasheet leaves undefined at power-on (RAM, A, FLAG, SP,
+    INTEN, INTRQ) and what a write-only register reads back: ``"zero"`` (default: zeros,
+    and the last value written) or ``"random"`` (values from a generator seeded with
+    ``seed``, drawn at every power-on and reset and at every read of a write-only register;
+    pms150c/undefined.py). Without a seed one is chosen at random and kept in `seed`.
+
     ``translate`` chooses the block translator (pms150c/translator.py: the ROM compiled to
     native code, same state and cycles as the interpreter): True for every run, False
     never, None (default) once this Machine has run `AUTO_TRANSLATE_CYCLES` cycles and for
@@ -304,10 +315,13 @@ class Machine:
         translate: bool | None = None,
         bgtr: int | None = None,
         fuse: int | Fuse | None = None,
+        undefined: str = "zero",
+        seed: int | None = None,
     ):
         if not isinstance(image, Image):
             raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
         self._image = image
+        self._random, self._seed = check_mode(undefined, seed)
         self.stack_checks = stack_checks
         self.translate = translate
         self._translation = None  # pms150c.translator.Translation of the ROM, when made
@@ -450,6 +464,17 @@ class Machine:
         return self._rom_view
 
     @property
+    def undefined(self) -> str:
+        """``"zero"`` or ``"random"``: what the undefined power-on state and write-only
+        reads are (see the class)."""
+        return "random" if self._random else "zero"
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the undefined state (None with ``undefined="zero"``)."""
+        return self._seed
+
+    @property
     def fuse(self) -> Fuse:
         """The fuse word at 0x3FF decoded (security, LVR level, boot-up time, drive)."""
         return self._fuse
@@ -509,6 +534,13 @@ class Machine:
             self._io[addr] = value
         self._regs[:] = 0
         self._regs[R_FUSE] = self._fuse.word
+        if self._random:  # what the DS leaves undefined at power-on (pms150c/undefined.py)
+            registers, ram, state = power_on_values(self._seed)
+            self._ram[:] = np.frombuffer(ram, dtype=np.uint8)
+            self._regs[R_A], self._regs[R_FLAGS] = registers["a"], registers["flags"]
+            self._regs[R_SP] = registers["sp"]
+            self._io[IO_INTEN], self._io[IO_INTRQ] = registers["inten"], registers["intrq"]
+            self._regs[R_UNDEFINED], self._regs[R_RNG] = 1, state
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
         if self._signals is not None:  # recordings start over at cycle 0
@@ -1031,8 +1063,9 @@ class Machine:
         self, slot_address: int, slot_words: np.ndarray, max_cycles: int, *, jobs: int = 1
     ) -> dict[str, np.ndarray]:
         """Run the image once per row of `slot_words`, each row written into ROM at word
-        `slot_address`, each run from power-on until stopsys or `max_cycles`, all in one
-        jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
+        `slot_address`, each run from this Machine's power-on state (no pins driven; with
+        undefined="random" the same drawn values every run) until stopsys or `max_cycles`,
+        all in one jitted call. Returns arrays ``status`` (kind names), ``cycles``, ``ram`` [n, 64],
         ``stack_max``, ``instructions`` (executed). The Machine's own state is not touched.
         With the translator (see ``translate``), the slot's words are read at run time.
         ``jobs`` > 1 splits the rows over that many threads (the jitted batch releases the
@@ -1056,7 +1089,9 @@ class Machine:
                 rows,
                 max_cycles,
                 self.stack_checks,
-                self._fuse.word,
+                self._power_on.ram,
+                self._power_on.io,
+                self._power_on.regs,
                 blocks,
             )
 

@@ -31,6 +31,7 @@ from .device import (
 from .errors import InvalidOpcode, StackOverflow
 from .factory import FUSE_ADDRESS, decode_fuse, system_area
 from .machine import StopKind, StopReason
+from .undefined import seed_state
 
 FLAG = IO_NAMES["flag"]
 SP = IO_NAMES["sp"]
@@ -85,6 +86,8 @@ _TM2_SOURCES = {
     0b1100: (4, "rising"),
     0b1101: (4, "falling"),
 }
+# The registers DS chapter 6 marks write-only (WO): TM2B, EOSCR, INTEGS, PADIER, TM2S, MISC, GPCS.
+_WRITE_ONLY = frozenset((TM2B, IO_NAMES["eoscr"], INTEGS, PADIER, TM2S, MISC, IO_NAMES["gpcs"]))
 # Timer2 output pin by TM2C[3:2].
 _TM2_PIN = {0b10: 3, 0b11: 4}
 _WATCHDOG_PERIOD = (8192, 16384, 65536, 262144)
@@ -120,11 +123,25 @@ class ReferenceMachine:
     Same observable API as `pms150c.Machine` where the differential tests need it.
     """
 
-    def __init__(self, image, *, stack_checks: bool = True, bgtr=None, fuse=None):
+    def __init__(
+        self,
+        image,
+        *,
+        stack_checks: bool = True,
+        bgtr=None,
+        fuse=None,
+        undefined: str = "zero",
+        seed: int | None = None,
+    ):
         words, _ = system_area(image.words, image.written, bgtr=bgtr, fuse=fuse)
         self.rom = [int(w) for w in words]  # the chip's ROM: factory words where blank
         self.fuse = decode_fuse(self.rom[FUSE_ADDRESS])
         self.stack_checks = stack_checks
+        # undefined="random": what the DS leaves undefined comes from xorshift32, written
+        # out here from pms150c/undefined.py's description (draw order included)
+        self.random = undefined == "random"
+        self.seed = seed
+        self._rng = seed_state(seed) if self.random else 0
         self.ram = bytearray(RAM_BYTES)
         self.cycles = 0
         self.resets = 0
@@ -134,6 +151,16 @@ class ReferenceMachine:
         self._decoded = [_decode(w) for w in self.rom]
         self._signal_mask: int | None = None  # see record_signals
         self._reset_chip()
+        if self.random:
+            self.ram = bytearray(self._random_byte() for _ in range(RAM_BYTES))
+
+    def _random_byte(self) -> int:
+        x = self._rng
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self._rng = x
+        return x >> 24
 
     # -- reset ----------------------------------------------------------------------------------
 
@@ -156,6 +183,12 @@ class ReferenceMachine:
         self._wdt_count = 0
         self._wdt_phase = 0
         self._clock = self._system_clock()
+        if self.random:  # no reset value (DS 6.1-6.5): A, FLAG, SP, INTEN, INTRQ in that order
+            self.a = self._random_byte()
+            self.flags = self._random_byte() & 0x0F
+            self.sp = self._random_byte()
+            self.io[INTEN] = self._random_byte()
+            self.io[INTRQ] = self._random_byte()
 
     def _chip_reset(self) -> None:
         """A watchdog time-out or the `reset` instruction: RAM kept, time goes on."""
@@ -196,7 +229,14 @@ class ReferenceMachine:
     # -- IO space -------------------------------------------------------------------------------
 
     def io_read(self, addr: int) -> int:
-        """What an instruction reading IO `addr` sees."""
+        """What an instruction reading IO `addr` sees: with undefined="random" a register the
+        DS marks write-only (WO) reads back a random byte."""
+        if self.random and addr in _WRITE_ONLY:
+            return self._random_byte()
+        return self._io_value(addr)
+
+    def _io_value(self, addr: int) -> int:
+        """IO `addr` without side effects (a write-only register: the last value written)."""
         if addr == FLAG:
             return 0xF0 | self.flags
         if addr == PA:  # an input reads its pad through the PADIER gate (DS Fig. 13)
@@ -228,7 +268,7 @@ class ReferenceMachine:
 
     def io_peek(self, addr: int) -> int:
         """IO `addr` as the CPU would read it, without side effects."""
-        return self.io_read(addr & 0x1F)
+        return self._io_value(addr & 0x1F)
 
     def io_poke(self, addr: int, value: int) -> None:
         """Store `value` into IO `addr` (FLAG: the low 4 bits) without resetting counters."""
@@ -606,7 +646,7 @@ class ReferenceMachine:
             "cycles": self.cycles,
             "mode": self.mode,
             "ram": bytes(self.ram),
-            "io": bytes(self.io_read(addr) for addr in range(IO_REGS)),
+            "io": bytes(self._io_value(addr) for addr in range(IO_REGS)),
             "t16": self.t16,
             "pins": self._pin_levels() & 0xF9,
             "resets": self.resets,

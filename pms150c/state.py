@@ -47,8 +47,11 @@ R_INSTRUCTIONS = 28  # instructions executed (debug variant only)
 R_CHECK_COUNT = 29  # rows written to the firmware-check log (pms150c/debug/checks.py)
 # -- the chip's options ------------------------------------------------------------------
 R_FUSE = 30  # the fuse word at ROM 0x3FF (pms150c/factory.py), set at power-on, kept by resets
+# -- undefined state (pms150c/undefined.py) ----------------------------------------------
+R_UNDEFINED = 52  # 1: what the DS leaves undefined is random (Machine(undefined="random"))
+R_RNG = 53  # the xorshift32 state those random values come from
 
-N_REGS = 32
+N_REGS = 64
 
 MODE_RUNNING = 0
 MODE_STOPSYS = 1

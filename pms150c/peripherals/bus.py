@@ -35,6 +35,7 @@ from ..state import (
     R_PC,
     R_PIN_IN,
     R_RESETS,
+    R_RNG,
     R_SCHED_HEAD,
     R_SP,
     R_SYNC,
@@ -45,9 +46,11 @@ from ..state import (
     R_TM2_ACC,
     R_TM2_OUT,
     R_TM2_PRE,
+    R_UNDEFINED,
     R_WDT,
     R_WDT_ACC,
 )
+from ..undefined import WRITE_ONLY_MASK, next_state
 from .clock import time_units_per_cycle
 from .port import drive, input_changed, input_level, pa_read, tm2_pin_bit
 from .timers import (
@@ -95,8 +98,27 @@ def set_clkmd(regs, io, value):
 
 
 @njit(cache=True, _nrt=False)
+def random_byte(regs):
+    """The next byte of the undefined-state generator (pms150c/undefined.py)."""
+    x = next_state(regs[R_RNG])
+    regs[R_RNG] = x
+    return x >> 24
+
+
+@njit(cache=True, _nrt=False)
+def random_registers(regs, io):
+    """A, FLAG, SP, INTEN, INTRQ: the registers with no reset value (DS 6.1-6.5), drawn."""
+    regs[R_A] = random_byte(regs)
+    regs[R_FLAGS] = random_byte(regs) & 0x0F
+    regs[R_SP] = random_byte(regs)
+    io[IO_INTEN] = random_byte(regs)
+    io[IO_INTRQ] = random_byte(regs)
+
+
+@njit(cache=True, _nrt=False)
 def chip_reset(regs, io):
-    """Watchdog or `reset` instruction: power-on state except RAM, time and pins."""
+    """Watchdog or `reset` instruction: power-on state except RAM, time and pins (with
+    undefined="random", A, FLAG, SP, INTEN and INTRQ drawn again)."""
     set_clkmd(regs, io, CLKMD_RESET)
     for i in range(io.size):
         io[i] = 0
@@ -104,6 +126,8 @@ def chip_reset(regs, io):
     io[IO_PADIER] = PADIER_RESET
     for slot in (R_A, R_PC, R_FLAGS, R_SP, R_GIE, R_T16, R_T16_PRE, R_TM2_PRE, R_TM2_OUT, R_WDT):
         regs[slot] = 0
+    if regs[R_UNDEFINED]:
+        random_registers(regs, io)
     regs[R_MODE] = MODE_RUNNING
     regs[R_RESETS] += 1
     regs[R_PIN_IN] = input_level(regs, io)  # pull-ups off: no edge effects
@@ -135,6 +159,8 @@ def io_read(regs, io, addr, t):
         if tm2_pin_bit(io):
             catch_up(regs, io, t)
         return pa_read(regs, io)
+    elif (WRITE_ONLY_MASK >> addr) & 1 and regs[R_UNDEFINED]:
+        return random_byte(regs)  # a write-only register reads back undefined (DS 6.x: WO)
     return io[addr]
 
 
