@@ -365,6 +365,7 @@ class Machine:
         self._cond_owners: list = []
         self._checks = None  # pms150c.debug.checks.FirmwareChecks during check_firmware
         self._signals = None  # pms150c.edges.SignalLog while anything records the pins
+        self._devices: list = []  # pms150c.devices.Device attached, in attach order
         self._trace_buffer: np.ndarray | None = None
         self._profile_counts: np.ndarray | None = None
         self._profile_start = 0
@@ -706,6 +707,22 @@ class Machine:
         self._sched_len = n + 1
         self._sched = buffer[: n + 1]
 
+    def _unschedule(self, cycle: int, pin: int, level: int) -> bool:
+        """Drop the first pending pin change (cycle, pin, level; level -1 = release), for a
+        device that moves what it scheduled (pms150c/devices.py). False if none pends."""
+        head, n = int(self._regs[R_SCHED_HEAD]), self._sched_len
+        rows = self._sched_buffer
+        hits = np.flatnonzero(
+            (rows[head:n, 0] == cycle) & (rows[head:n, 1] == pin) & (rows[head:n, 2] == level)
+        )
+        if not hits.size:
+            return False
+        at = head + int(hits[0])
+        rows[at : n - 1] = rows[at + 1 : n].copy()
+        self._sched_len = n - 1
+        self._sched = rows[: n - 1]
+        return True
+
     def _compact_schedule(self) -> None:
         """Drop the pin changes the core has applied (rows before R_SCHED_HEAD)."""
         head, n = int(self._regs[R_SCHED_HEAD]), self._sched_len
@@ -747,6 +764,26 @@ class Machine:
         self._signal_listener(recording, add=True)
         recording.recording = True
         return recording
+
+    def attach(self, device):
+        """Put a virtual device on the pins (pms150c/devices.py: Uart, Button, SpiFlash,
+        I2cEeprom, Ws2812, ...) and return it. It sees the pins' changes with their cycles
+        and drives pins from then on; `detach` (or ``device.detach()``) takes it off."""
+        from .devices import attach
+
+        return attach(self, device)
+
+    def detach(self, device) -> None:
+        if device not in self._devices:
+            from .devices import DeviceError
+
+            raise DeviceError(f"{device!r} is not attached to this machine")
+        device.detach()
+
+    @property
+    def devices(self) -> tuple:
+        """The devices attached, in attach order."""
+        return tuple(self._devices)
 
     def _signal_listener(self, listener, *, add: bool) -> None:
         """Add a listener to the signal log (made on the first one) or remove it (the log

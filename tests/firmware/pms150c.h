@@ -20,8 +20,9 @@ __sfr __at(0x1b) misc;
 __sfr __at(0x1c) tm2c;
 __sfr __at(0x1d) tm2ct;
 
-/* CLKMD: IHRC/2 = 8 MHz system clock, IHRC and ILRC on, watchdog off. */
+/* CLKMD: IHRC/2 = 8 MHz (IHRC/4 = 4 MHz) system clock, IHRC and ILRC on, watchdog off. */
 #define CLKMD_IHRC_DIV2 0x34
+#define CLKMD_IHRC_DIV4 0x14
 
 /* INTEN / INTRQ bits */
 #define INT_PA0 0x01

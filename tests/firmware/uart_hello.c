@@ -10,7 +10,13 @@
 #include "pms150c.h"
 
 #define TX 0x80 /* PA7 */
+#ifndef BIT_CYCLES /* Timer2 counts per bit: 2 IHRC ticks each */
 #define BIT_CYCLES 69
+#endif
+#ifndef CLOCK /* the system clock: the bit time does not depend on it */
+#define CLOCK CLKMD_IHRC_DIV2
+#endif
+#define BUTTON 0x20 /* PA5: with -DWAIT_BUTTON, "Hello" goes out once it is pressed */
 
 volatile unsigned char tx_pa = TX; /* the level to write at the next interrupt */
 volatile unsigned char tx_byte;    /* data bits still to prepare, LSB first */
@@ -19,7 +25,7 @@ volatile unsigned char sent;
 
 const char message[] = "Hello\n";
 
-STARTUP(CLKMD_IHRC_DIV2)
+STARTUP(CLOCK)
 
 void uart_isr(void) __interrupt(0)
 {
@@ -51,6 +57,11 @@ void main(void)
 {
     pa = TX; /* idle high */
     pac = TX;
+#ifdef WAIT_BUTTON
+    paph = BUTTON; /* released, the pull-up holds it high */
+    while (pa & BUTTON)
+        ;
+#endif
     tm2b = BIT_CYCLES - 1;
     tm2s = 1;    /* prescaler /1, scaler /2 */
     tm2c = 0x20; /* source IHRC, period mode, no output pin */

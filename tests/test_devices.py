@@ -1,0 +1,281 @@
+"""Virtual devices on the pins (pms150c/devices.py), without firmware: the devices drive
+pins of a machine running an idle loop and decode what they (or other devices) drive, so
+each protocol detail is checked against bytes and times computed here."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from pms150c import Machine, assemble
+from pms150c.devices import (
+    Button,
+    Device,
+    DeviceError,
+    I2cEeprom,
+    PulseGenerator,
+    SpiFlash,
+    SpiSlave,
+    Uart,
+    Waveform,
+    Ws2812,
+)
+from pms150c.errors import PinError
+from pms150c.peripherals.clock import time_units_at
+from pms150c.state import TIME_UNITS_PER_S
+
+IDLE_8MHZ = "\tmov a, #0x34\n\tmov.io 0x03, a\nloop:\n\tgoto loop\n"  # IHRC/2, no watchdog
+IDLE_4MHZ = IDLE_8MHZ.replace("#0x34", "#0x14")  # IHRC/4
+
+
+def idle(source: str = IDLE_8MHZ) -> Machine:
+    m = Machine(assemble(source))
+    m.run(10)  # the clock is set
+    return m
+
+
+def uart_steps(data: bytes, baud: int, start: Fraction, stop_bit: int = 1) -> list:
+    """(seconds, level) of 8N1 frames back to back from `start`."""
+    bit = Fraction(1, baud)
+    steps = []
+    for k, byte in enumerate(data):
+        t = start + 10 * k * bit
+        levels = [0] + [byte >> n & 1 for n in range(8)] + [stop_bit]
+        steps += [(t + n * bit, level) for n, level in enumerate(levels)]
+    return steps
+
+
+# -- UART ----------------------------------------------------------------------------------
+
+
+def test_uart_decodes_frames_on_any_pin_with_their_start_times():
+    m = idle()
+    m.set_pin(5, 1)  # an idle line
+    uart = m.attach(Uart(tx=5, baud=9600))
+    m.attach(Waveform(5, uart_steps(b"Hi!", 9600, Fraction(1, 1000))))
+    m.run(8000 * 5)  # 5 ms
+    assert uart.received == b"Hi!"
+    starts = [f.time for f in uart.frames]
+    # each start bit lands on the first boundary at or after its time (gotos: 2 cycles)
+    assert all(
+        0 <= t - s < Fraction(2, 8_000_000)
+        for t, s in zip(
+            starts, [Fraction(1, 1000) + k * Fraction(10, 9600) for k in range(3)], strict=True
+        )
+    )
+    assert all(uart.timeline.at(f.cycle) == f.time for f in uart.frames)
+
+
+def test_uart_reports_a_framing_error_and_keeps_decoding():
+    m = idle()
+    m.set_pin(5, 1)
+    uart = m.attach(Uart(tx=5, baud=19200))
+    steps = uart_steps(b"A", 19200, Fraction(1, 2000), stop_bit=0)
+    steps += [(steps[-1][0] + Fraction(2, 19200), 1)]  # the line idles again
+    steps += uart_steps(b"B", 19200, Fraction(2, 1000))
+    m.attach(Waveform(5, steps))
+    m.run(8000 * 4)
+    assert [(f.value, f.framing_error) for f in uart.frames] == [
+        (ord("A"), True),
+        (ord("B"), False),
+    ]
+    assert uart.received == b"B" and len(uart.framing_errors) == 1
+
+
+def test_uart_send_puts_its_bits_at_the_baud_from_the_real_clock():
+    """The same 9600-baud byte at 8 MHz and at 4 MHz: 833.3 and 416.7 cycles per bit, the
+    same times in seconds."""
+    for source, hz in ((IDLE_8MHZ, 8_000_000), (IDLE_4MHZ, 4_000_000)):
+        m = idle(source)
+        rec = m.record_pins([0])
+        uart = m.attach(Uart(rx=0, baud=9600))
+        end = uart.send(b"\x55", cycle=1000)
+        m.run(end + 100 - m.cycles)
+        changes = rec.times(0)[1:]  # the first is the line going idle (high) at attach
+        expected = [1000 + k * Fraction(hz, 9600) for k in range(10)]  # 0x55: every bit flips
+        assert len(changes) == 10
+        assert all(0 <= c - e < 2 for c, e in zip(changes, expected, strict=True))
+
+
+def test_uart_read_until_times_out_with_what_it_got():
+    m = idle()
+    m.set_pin(5, 1)
+    uart = m.attach(Uart(tx=5, baud=9600))
+    m.attach(Waveform(5, uart_steps(b"ab", 9600, Fraction(1, 1000))))
+    with pytest.raises(DeviceError, match="received b'ab'"):
+        uart.read_until(b"\n", timeout=0.01)
+
+
+def test_uart_needs_a_pin_and_bytes():
+    with pytest.raises(DeviceError):
+        Uart()
+    with pytest.raises(PinError):
+        Uart(tx=2)
+    uart = idle().attach(Uart(rx=0))
+    with pytest.raises(DeviceError):
+        uart.send("text")
+
+
+# -- buttons and generators ----------------------------------------------------------------
+
+
+def test_button_press_and_release_land_at_their_times():
+    m = idle()
+    m.io_poke("paph", 0x01)  # the pull-up holds the released button high
+    rec = m.record_pins([0])
+    button = m.attach(Button(0))
+    button.press(cycle=8000)
+    button.release(cycle=12000)
+    m.run(8000 * 2)
+    assert rec.times(0, 0) == [8000] and rec.times(0, 1) == [12000]
+    with pytest.raises(DeviceError):
+        button.press(at=0.001, cycle=9000)
+    with pytest.raises(DeviceError):
+        button.press(cycle=20_000, duration=0.001)
+    with pytest.raises(DeviceError):
+        button.press(cycle=5)  # in the past
+
+
+def test_pulse_generator_makes_count_pulses_of_the_given_widths():
+    m = idle()
+    rec = m.record_pins([4])
+    m.attach(PulseGenerator(4, high=10e-6, low=Fraction(15, 1_000_000), count=5, start=0.001))
+    m.run(8000 * 2)
+    widths = rec.pulse_widths(4, 1)
+    assert len(rec.times(4, 1)) == 5 and set(widths) <= {80, 81, 79}
+    assert rec.period(4) == 200  # 25 us at 8 MHz
+
+
+def test_attaching_twice_or_a_non_device_is_an_error():
+    m = idle()
+    button = m.attach(Button(0))
+    with pytest.raises(DeviceError):
+        m.attach(button)
+    with pytest.raises(DeviceError):
+        m.attach("a button")
+    assert m.devices == (button,)
+    m.detach(button)
+    assert m.devices == () and m._signals is None
+
+
+# -- SPI -----------------------------------------------------------------------------------
+
+# mode-0 SPI master in assembly: CS PA0, SCK PA3, MOSI PA4, MISO PA6; sends the bytes in
+# RAM 0x08 then 0x0B in one selection, MSB first, and keeps the 16 bits read in RAM 0x0C
+# (first byte) and 0x09 (second), then stops
+SPI_MASTER = """
+    mov a, #0x34
+    mov.io 0x03, a
+    mov a, #0x01
+    mov.io 0x10, a        ; CS high, SCK low
+    mov a, #0x19
+    mov.io 0x11, a        ; CS, SCK, MOSI outputs
+    set0.io 0x10, #0      ; select
+    mov a, #16
+    mov 0x0a, a
+bit:
+    set0.io 0x10, #4
+    t0sn 0x08, #7
+    set1.io 0x10, #4      ; MOSI = the next bit out
+    sl 0x0b
+    slc 0x08
+    set1.io 0x10, #3      ; SCK rises: the slave samples
+    sl 0x09
+    slc 0x0c
+    t0sn.io 0x10, #6
+    set1 0x09, #0         ; the bit on MISO
+    set0.io 0x10, #3      ; SCK falls: the slave shifts
+    dzsn 0x0a
+    goto bit
+    set1.io 0x10, #0      ; deselect
+    stopsys
+"""
+
+
+def test_scripted_spi_slave_answers_each_byte_during_the_next_one():
+    slave = SpiSlave(cs=0, sck=3, mosi=4, miso=6, respond=lambda byte, i: byte ^ 0xFF)
+    m = Machine(assemble(SPI_MASTER))
+    m.attach(slave)
+    m.ram[0x08], m.ram[0x0B] = 0xA5, 0x3C
+    assert m.run(10_000) == "stopsys" or m.mode == "stopsys"
+    assert [bytes(t) for t in slave.transactions] == [b"\xa5\x3c"]
+    assert (m.ram[0x0C], m.ram[0x09]) == (0x00, 0xA5 ^ 0xFF)  # MISO undriven at first
+
+
+def test_spi_flash_answers_jedec_id_read_and_page_program():
+    """The command protocol alone (the firmware test drives it through the pins)."""
+    flash = SpiFlash(cs=0, sck=3, mosi=4, miso=6, data=bytes(range(16)), jedec_id=b"\x01\x02\x03")
+    flash.on_select()
+    answers = [flash.on_byte(b, i) for i, b in enumerate([0x9F, 0, 0, 0])]
+    assert answers[:3] == [1, 2, 3]
+    flash.on_select()
+    answers = [flash.on_byte(b, i) for i, b in enumerate([0x03, 0, 0, 5, 0, 0])]
+    assert answers[3:] == [5, 6, 7]  # the byte after the address byte is data[5]
+    flash.on_select()
+    assert flash.on_byte(0x06, 0) is None and flash.write_enabled
+    flash.on_select()
+    for i, b in enumerate([0x02, 0, 0, 0xFE, 0x0F, 0xF0]):
+        flash.on_byte(b, i)
+    assert flash.memory[0xFE] == 0x0F & 0xFF and flash.memory[0xFF] == 0xF0
+
+
+# -- I2C -----------------------------------------------------------------------------------
+
+
+def test_eeprom_rejects_pins_and_sizes_it_cannot_have():
+    with pytest.raises(DeviceError):
+        I2cEeprom(scl=3, sda=3)
+    with pytest.raises(DeviceError):
+        I2cEeprom(scl=3, sda=4, data=bytes(300))
+
+
+# -- WS2812 --------------------------------------------------------------------------------
+
+
+def test_ws2812_decodes_bits_from_pulse_widths_and_frames_at_the_reset_gap():
+    m = idle()
+    ws = m.attach(Ws2812(3))
+    us = Fraction(1, 1_000_000)
+    steps, t = [], Fraction(1, 1000)
+    for byte in (0x81, 0x3C, 0xFF):
+        for n in range(8):
+            high = Fraction(8, 10) if byte >> (7 - n) & 1 else Fraction(4, 10)
+            steps += [(t, 1), (t + high * us, 0)]
+            t += Fraction(125, 100) * us
+    m.attach(Waveform(3, steps))
+    m.run(8000 * 2)
+    assert ws.frames == [bytes([0x81, 0x3C, 0xFF])] and ws.leds == [(0x81, 0x3C, 0xFF)]
+    assert not ws.errors
+
+
+def test_a_device_subclass_sees_changes_with_exact_times():
+    class Recorder(Device):
+        pins = (6,)
+
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_edge(self, cycle, pin, level, time):
+            self.seen.append((cycle, level, time))
+
+    m = idle()
+    dev = m.attach(Recorder())
+    m.schedule_pin(1001, 6, 1)
+    m.run(2000)
+    at_1002 = Fraction(time_units_at(m._regs, m._io, 1002), TIME_UNITS_PER_S)
+    assert dev.seen == [(1002, 1, at_1002)]  # the gotos end at even cycles
+
+
+def test_times_in_seconds_hold_when_the_firmware_switches_the_clock():
+    """At power-on the chip runs from the ILRC (59 kHz); a press scheduled for 2 ms then
+    is counted again when the program switches to 8 MHz, and lands at 2 ms."""
+    m = Machine(assemble("\tnop\n\tnop\n" + IDLE_8MHZ))
+    m.io_poke("paph", 0x01)
+    rec = m.record_pins([0])
+    m.attach(Button(0)).press(at=0.002, duration=0.001)
+    m.run(40_000)
+    press, release = rec.times(0, 0)[0], rec.times(0, 1)[0]
+    assert 0 <= rec.seconds(press) - Fraction(2, 1000) < Fraction(2, 8_000_000)
+    assert 0 <= rec.seconds(release) - Fraction(3, 1000) < Fraction(2, 8_000_000)
