@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# pytester's in-process runs (tests/test_plugin.py, tests/test_docs_firmware.py) drop the
+# modules first imported inside them when they end; Numba imports numba.core.boxing lazily,
+# at the first compile that unboxes an argument, and cannot import it a second time
+# ("duplicate registration for Boolean"). Imported here, it outlives every inner run, so
+# those tests pass whatever ran before them.
+import numba.core.boxing  # noqa: F401
 import pytest
 
 from pms150c.testing.sdcc import DEFAULT_FLAGS
