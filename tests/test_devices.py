@@ -7,6 +7,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pms150c import Machine, assemble
 from pms150c.devices import (
@@ -279,3 +281,48 @@ def test_times_in_seconds_hold_when_the_firmware_switches_the_clock():
     press, release = rec.times(0, 0)[0], rec.times(0, 1)[0]
     assert 0 <= rec.seconds(press) - Fraction(2, 1000) < Fraction(2, 8_000_000)
     assert 0 <= rec.seconds(release) - Fraction(3, 1000) < Fraction(2, 8_000_000)
+
+
+# -- properties ----------------------------------------------------------------------------
+
+WIRE = """
+    mov a, #{clkmd}
+    mov.io 0x03, a
+    mov a, #0x80
+    mov.io 0x11, a        ; PA7 output
+loop:
+    t1sn.io 0x10, #0
+    set0.io 0x10, #7
+    t0sn.io 0x10, #0
+    set1.io 0x10, #7      ; PA7 follows PA0 (within 6 cycles)
+    goto loop
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.binary(min_size=1, max_size=6),
+    baud=st.sampled_from([2400, 9600, 19200, 38400]),
+    clkmd=st.sampled_from([0x34, 0x14, 0x1C]),  # 8, 4 and 1 MHz
+    gap=st.sampled_from([0, Fraction(1, 10_000)]),
+)
+def test_bytes_sent_through_a_wire_are_decoded_as_sent(data, baud, clkmd, gap):
+    m = Machine(assemble(WIRE.format(clkmd=clkmd)))
+    uart = m.attach(Uart(tx=7, rx=0, baud=baud))
+    uart.send(data, at=0.001, gap=gap)
+    end = 0.0012 + len(data) * (10 / baud + float(gap))
+    while m.time_s < end:  # the clock starts slow (ILRC), so run by simulated time
+        m.run(10_000)
+    assert uart.received == data and not uart.framing_errors
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255))
+def test_the_spi_master_reads_back_what_the_slave_answers(first, second, key):
+    slave = SpiSlave(cs=0, sck=3, mosi=4, miso=6, respond=lambda byte, i: byte ^ key)
+    m = Machine(assemble(SPI_MASTER))
+    m.attach(slave)
+    m.ram[0x08], m.ram[0x0B] = first, second
+    m.run(10_000)
+    assert bytes(slave.transactions[0]) == bytes([first, second])
+    assert m.ram[0x09] == first ^ key
