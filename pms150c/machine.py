@@ -52,12 +52,15 @@ from .errors import (
 )
 from .factory import FUSE_ADDRESS, Fuse, decode_fuse, system_area
 from .image import Image, check_words
-from .peripherals.bus import set_clkmd
+from .peripherals.analog import CODE_ANALOG, CODE_VDD, VDD_DEFAULT_UV
+from .peripherals.bus import host_change, set_clkmd, set_vdd
 from .peripherals.clock import system_clock, time_units_at
 from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
 from .state import (
     MODE_NAMES,
     R_A,
+    R_AN_BASE,
+    R_AN_DRIVEN,
     R_CYCLES,
     R_FLAGS,
     R_FUSE,
@@ -77,6 +80,7 @@ from .state import (
     R_TM2_ACC,
     R_TRACE_COUNT,
     R_UNDEFINED,
+    R_VDD_UV,
     R_WATCH_INFO,
     R_WATCH_PC,
     R_WDT_ACC,
@@ -317,6 +321,7 @@ class Machine:
         fuse: int | Fuse | None = None,
         undefined: str = "zero",
         seed: int | None = None,
+        vdd: float = VDD_DEFAULT_UV / 1e6,
     ):
         if not isinstance(image, Image):
             raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
@@ -370,6 +375,7 @@ class Machine:
         self._profile_counts: np.ndarray | None = None
         self._profile_start = 0
         self._flags = Flags(self)
+        self._regs[R_VDD_UV] = _vdd_microvolts(vdd)
         self.reset()
         # Machine.call: the power-on state, and the ROM with a BREAK at the return address
         self._power_on = self.save_state()
@@ -525,10 +531,12 @@ class Machine:
     def reset(self) -> None:
         """Power-on: registers, IO and RAM as docs/timing-model.md says; cycles = 0.
 
-        Pins the host drives stay driven (they are outside the chip); pending scheduled pin
-        changes are kept (the ones already applied are not replayed)."""
+        Pins the host drives stay driven and VDD and the analog levels stay (they are outside
+        the chip); pending scheduled changes are kept (the ones already applied are not
+        replayed)."""
         self._compact_schedule()
         driven, host = self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST]
+        outside = self._regs[HOST_SLOTS].copy()
         self._ram[:] = 0
         self._io[:] = 0
         for addr, value in IO_RESET.items():
@@ -543,6 +551,7 @@ class Machine:
             self._io[IO_INTEN], self._io[IO_INTRQ] = registers["inten"], registers["intrq"]
             self._regs[R_UNDEFINED], self._regs[R_RNG] = 1, state
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
+        self._regs[HOST_SLOTS] = outside
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
         if self._signals is not None:  # recordings start over at cycle 0
             self._signals.restart()
@@ -685,9 +694,50 @@ class Machine:
         Changes at one cycle apply in call order. Scheduling in cycle order costs O(1)
         (amortised), out of order a shift of the later pending rows."""
         level = self._check_pin(pin, level)
+        self._schedule_row(cycle, int(pin), level)
+
+    # -- analog levels (pms150c/peripherals/analog.py) ------------------------------------------
+
+    @property
+    def vdd(self) -> float:
+        """The supply voltage the host sets (volts; default 5.0 V). The comparator's resistor
+        ladder, the pins at VDD and (with its fuse level) the LVR follow it."""
+        return int(self._regs[R_VDD_UV]) / 1e6
+
+    @vdd.setter
+    def vdd(self, volts: float) -> None:
+        set_vdd(self._regs, self._io, _vdd_microvolts(volts))
+
+    def set_analog(self, pin: int | str, volts: float | None) -> None:
+        """Put `volts` on `pin` now (``"pa4"`` or 4; ``"vdd"`` sets VDD); None releases the
+        pin. The comparator sees the level, the pin's digital input its Schmitt-trigger
+        reading (1 from 0.6 VDD, 0 below 0.1 VDD, unchanged between)."""
+        code, level = self._analog_row(pin, volts)
+        host_change(self._regs, self._io, code, level)
+
+    def schedule_analog(self, cycle: int, pin: int | str, volts: float | None) -> None:
+        """`set_analog` at the first instruction boundary with ``cycles >= cycle``, in order
+        with the scheduled pin changes."""
+        code, level = self._analog_row(pin, volts)
+        self._schedule_row(cycle, code, level)
+
+    def _analog_row(self, pin: int | str, volts) -> tuple[int, int]:
+        if isinstance(pin, str) and pin.lower() == "vdd":
+            if volts is None:
+                raise PinError("VDD cannot be released: give it a voltage")
+            return CODE_VDD, _vdd_microvolts(volts)
+        number = _analog_pin(pin)
+        if volts is None:
+            return CODE_ANALOG + number, -1
+        low, high = ANALOG_RANGE
+        level = validate.number(volts, f"the voltage on PA{number}", low, high, error=PinError)
+        return CODE_ANALOG + number, round(level * 1e6)
+
+    def _schedule_row(self, cycle: int, code: int, level: int) -> None:
         cycle = validate.integer(
             cycle, "pin change cycle", 0, validate.INT64_MAX, error=PinError
         )  # the core keeps cycles in int64
+        pin = code
         head = int(self._regs[R_SCHED_HEAD])
         if head and head >= self._sched_len // 2:  # applied rows: drop them, amortised O(1)
             self._compact_schedule()
@@ -703,7 +753,7 @@ class Machine:
         if at is None:
             at = head + int(np.searchsorted(buffer[head:n, 0], cycle, side="right"))
             buffer[at + 1 : n + 1] = buffer[at:n]  # numpy copies overlapping rows safely
-        buffer[at] = (cycle, int(pin), level)
+        buffer[at] = (cycle, pin, level)
         self._sched_len = n + 1
         self._sched = buffer[: n + 1]
 
@@ -1225,8 +1275,7 @@ class Machine:
         if rows.shape[1] != 3 or (
             len(rows)
             and (
-                not np.isin(rows[:, 1], PA_PINS).all()
-                or not np.isin(rows[:, 2], (-1, 0, 1)).all()
+                not _valid_schedule_rows(rows)
                 or (rows[:, 0] < 0).any()
                 or (np.diff(rows[:, 0]) < 0).any()
             )
@@ -1380,6 +1429,43 @@ class Machine:
             f"Machine(pc=0x{self.pc:03x}, a=0x{self.a:02x}, sp=0x{self.sp:02x}, "
             f"flags={int(self.flags):04b}, cycles={self.cycles}, {self.mode})"
         )
+
+
+# Host-side registers a power-on keeps: VDD and the analog levels on the pins.
+HOST_SLOTS = [R_VDD_UV, R_AN_DRIVEN, *range(R_AN_BASE, R_AN_BASE + 8)]
+ANALOG_RANGE = (-0.3, 5.8)  # a pin's voltage: DS 4.1 VIN -0.3 V .. VDD + 0.3 V at 5.5 V
+VDD_RANGE = (0.0, 5.5)  # DS 4.2: the maximum rating is 5.5 V
+
+
+def _vdd_microvolts(volts) -> int:
+    low, high = VDD_RANGE
+    return round(validate.number(volts, "vdd", low, high) * 1e6)
+
+
+def _analog_pin(pin) -> int:
+    """A pin given as 4 or "pa4"."""
+    if isinstance(pin, str):
+        name = pin.strip().lower()
+        if not (name.startswith("pa") and name[2:].isdigit()):
+            raise PinError(f"no pin named {shorten(printable(repr(pin)), 20)} (pa0, pa3..pa7, vdd)")
+        pin = int(name[2:])
+    return Machine._pin_number(pin)
+
+
+def _valid_schedule_rows(rows: np.ndarray) -> bool:
+    """Rows the Machine could have scheduled: a pin and 0/1/-1, an analog pin and
+    microvolts (or -1), or VDD and microvolts."""
+    code, level = rows[:, 1], rows[:, 2]
+    digital = np.isin(code, PA_PINS)
+    analog = np.isin(code, [CODE_ANALOG + p for p in PA_PINS])
+    vdd = code == CODE_VDD
+    high = round(ANALOG_RANGE[1] * 1e6)
+    ok = (
+        (digital & np.isin(level, (-1, 0, 1)))
+        | (analog & ((level == -1) | ((level >= 0) & (level <= high))))
+        | (vdd & (level >= 0) & (level <= round(VDD_RANGE[1] * 1e6)))
+    )
+    return bool(ok.all())
 
 
 def jitted(function, *args):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import heapq
 from collections.abc import Callable
+from fractions import Fraction
 
 from . import isa
 from .device import (
@@ -49,11 +50,15 @@ TM2S = IO_NAMES["tm2s"]
 MISC = IO_NAMES["misc"]
 TM2C = IO_NAMES["tm2c"]
 TM2CT = IO_NAMES["tm2ct"]
+GPCC = IO_NAMES["gpcc"]
+GPCS = IO_NAMES["gpcs"]
+EOSCR = IO_NAMES["eoscr"]
 
 # INTRQ / INTEN bits.
 IRQ_PA0 = 0x01
 IRQ_T16 = 0x04
 IRQ_TM2 = 0x40
+IRQ_CMP = 0x10
 
 RUNNING, STOPSYS, STOPEXE = "running", "stopsys", "stopexe"
 
@@ -132,6 +137,7 @@ class ReferenceMachine:
         fuse=None,
         undefined: str = "zero",
         seed: int | None = None,
+        vdd: float = 5.0,
     ):
         words, _ = system_area(image.words, image.written, bgtr=bgtr, fuse=fuse)
         self.rom = [int(w) for w in words]  # the chip's ROM: factory words where blank
@@ -146,6 +152,8 @@ class ReferenceMachine:
         self.cycles = 0
         self.resets = 0
         self._host: list[int | None] = [None] * 8  # levels the host drives; None = undriven
+        self.vdd_uv = round(vdd * 1e6)  # VDD and the analog levels the host drives, in uV
+        self._analog: dict[int, int] = {}
         self._schedule: list[tuple[int, int, int, int | None]] = []  # (cycle, seq, pin, level)
         self._seq = 0
         self._decoded = [_decode(w) for w in self.rom]
@@ -252,7 +260,14 @@ class ReferenceMachine:
             self.flags = value & 0x0F
             return
         before = self._input_levels()
+        if addr == GPCC:  # GPCC.6 is the comparator's result: read-only (DS 6.14)
+            old = self.io[GPCC]
+            self.io[GPCC] = (value & ~0x40) | (old & 0x40)
+            self._comparator_update(quiet=bool((old ^ value) & 0x80))  # (dis)abling: no edge
+            return
         self.io[addr] = value
+        if addr in (GPCS, EOSCR):  # the resistor ladder, the band-gap's power
+            self._comparator_update()
         if addr == CLKMD:
             self._clock = self._system_clock()
             self._t16_phase = self._tm2_phase = self._wdt_phase = 0
@@ -265,6 +280,7 @@ class ReferenceMachine:
             self._tm2_toggle = 0
         elif addr == PAPH:
             self._input_edges(before)
+            self._comparator_update()  # a floating pin sits at VDD or at 0 V
 
     def io_peek(self, addr: int) -> int:
         """IO `addr` as the CPU would read it, without side effects."""
@@ -330,8 +346,12 @@ class ReferenceMachine:
         for p in PA_PINS:
             if p == tm2_pin:
                 level = self._tm2_output()
+            elif p == 0 and self.io[GPCS] & 0x80:  # the comparator's output forced on PA0
+                level = self.io[GPCC] >> 6 & 1
             elif pac >> p & 1:
                 level = latch >> p & 1
+                if p == 5:  # open drain: it pulls low or lets the outside decide (DS 5.11)
+                    level &= self._input_level(p)
             else:
                 level = self._input_level(p)
             levels |= level << p
@@ -341,6 +361,11 @@ class ReferenceMachine:
         """Drive input `pin` of port A to `level` (0/1), or None to leave it to the pull-up."""
         if pin not in PA_PINS:
             raise ValueError(f"PA{pin} does not exist (pins: {PA_PINS})")
+        self._analog.pop(pin, None)
+        self._set_input(pin, level)
+        self._comparator_update()
+
+    def _set_input(self, pin: int, level: int | None) -> None:
         before = self._input_levels()
         self._host[pin] = None if level is None else int(bool(level))
         changed = before ^ self._input_levels()
@@ -359,7 +384,108 @@ class ReferenceMachine:
     def _apply_due_pins(self) -> None:
         while self._schedule and self._schedule[0][0] <= self.cycles:
             _, _, pin, level = heapq.heappop(self._schedule)
-            self.set_pin(pin, level)
+            if pin == "vdd":
+                self.vdd = level
+            elif isinstance(pin, str):
+                self.set_analog(pin, level)
+            else:
+                self.set_pin(pin, level)
+
+    # -- analog levels and the comparator (DS 5.5, Fig. 3-7, 6.14, 6.15) ------------------------
+
+    @property
+    def vdd(self) -> float:
+        return self.vdd_uv / 1e6
+
+    @vdd.setter
+    def vdd(self, volts: float) -> None:
+        self.vdd_uv = round(volts * 1e6)
+        for pin in PA_PINS:  # an analog level is read by the input against the new VDD
+            if pin in self._analog:
+                self._set_input(pin, self._schmitt(pin, self._analog[pin]))
+        self._comparator_update()
+
+    def set_analog(self, pin, volts: float | None) -> None:
+        """Put `volts` on `pin` (4 or "pa4"; "vdd" sets VDD), None releases the pin."""
+        if isinstance(pin, str) and pin.lower() == "vdd":
+            self.vdd = volts
+            return
+        number = int(pin[2:]) if isinstance(pin, str) else pin
+        if volts is None:
+            self.set_pin(number, None)
+            return
+        microvolts = round(volts * 1e6)
+        self._analog[number] = microvolts
+        self._set_input(number, self._schmitt(number, microvolts))
+        self._comparator_update()
+
+    def schedule_analog(self, cycle: int, pin, volts: float | None) -> None:
+        name = pin.lower() if isinstance(pin, str) else f"pa{pin}"
+        heapq.heappush(self._schedule, (cycle, self._seq, name, volts))
+        self._seq += 1
+
+    def _schmitt(self, pin: int, microvolts: int) -> int:
+        """The Schmitt-trigger input: 1 from VIH = 0.6 VDD (0.8 VDD on PA5), 0 up to VIL =
+        0.1 VDD (DS 4.1), and the level it had in between."""
+        vih = Fraction(8 if pin == 5 else 6, 10) * self.vdd_uv
+        if microvolts >= vih:
+            return 1
+        if microvolts <= Fraction(self.vdd_uv, 10):
+            return 0
+        return self._input_level(pin)
+
+    def _pin_microvolts(self, pin: int) -> int:
+        if pin in self._analog:
+            return self._analog[pin]
+        return self.vdd_uv if self._input_level(pin) else 0
+
+    def _internal_reference(self) -> Fraction:
+        """V_R by the DS's four cases (Fig. 4-7), n = GPCS[3:0]."""
+        gpcs = self.io[GPCS]
+        n, high, low = gpcs & 15, gpcs >> 5 & 1, gpcs >> 4 & 1
+        vdd = self.vdd_uv
+        if (high, low) == (0, 0):
+            return Fraction(1, 4) * vdd + Fraction(n + 1, 32) * vdd
+        if (high, low) == (0, 1):
+            return Fraction(n + 1, 24) * vdd
+        if (high, low) == (1, 0):
+            return Fraction(1, 5) * vdd + Fraction(n + 1, 40) * vdd
+        return Fraction(n + 1, 32) * vdd
+
+    def _comparator_result(self) -> int:
+        gpcc = self.io[GPCC]
+        if not gpcc & 0x80:
+            return 0  # disabled
+        minus_select = gpcc >> 1 & 7
+        if minus_select > 5:
+            return 0  # reserved
+        plus = self._pin_microvolts(4) if gpcc & 1 else self._internal_reference()
+        bandgap = 0 if self.io[EOSCR] & 1 else 1_200_000
+        minus = {
+            0: lambda: self._pin_microvolts(3),
+            1: lambda: self._pin_microvolts(4),
+            2: lambda: bandgap,
+            3: self._internal_reference,
+            4: lambda: self._pin_microvolts(6),
+            5: lambda: self._pin_microvolts(7),
+        }[minus_select]()
+        return int(plus > minus) ^ (gpcc >> 4 & 1)
+
+    def _comparator_update(self, quiet: bool = False) -> None:
+        new = self._comparator_result()
+        if new == self.io[GPCC] >> 6 & 1:
+            return
+        self.io[GPCC] ^= 0x40
+        if quiet:
+            return
+        edge = self.io[INTEGS] >> 6 & 3
+        if edge == 0 or (edge == 1 and new) or (edge == 2 and not new):
+            self.io[INTRQ] |= IRQ_CMP
+        mode = self.mode
+        if self.io[GPCS] & 0x40 and mode == STOPEXE:
+            self.mode = RUNNING  # comparator wake-up (GPCC.7 and GPCS.6, DS 5.10.1)
+        if new and self.io[TM2C] >> 4 == 0b0101 and mode != STOPSYS:
+            self._tm2_source_ticks(1)  # Timer2 clocked by the comparator's rising edges
 
     def _input_edges(self, before: int) -> None:
         """React to changes of the input levels of PA0 and PA4: counting edges, PA0 interrupt."""

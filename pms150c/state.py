@@ -50,8 +50,12 @@ R_FUSE = 30  # the fuse word at ROM 0x3FF (pms150c/factory.py), set at power-on,
 # -- undefined state (pms150c/undefined.py) ----------------------------------------------
 R_UNDEFINED = 52  # 1: what the DS leaves undefined is random (Machine(undefined="random"))
 R_RNG = 53  # the xorshift32 state those random values come from
+# -- analog levels (pms150c/peripherals/analog.py), kept by resets like the host's pins ------
+R_VDD_UV = 64  # VDD in microvolts
+R_AN_DRIVEN = 65  # mask of pins the host drives with an analog level
+R_AN_BASE = 72  # R_AN_BASE + n: the analog level on PAn in microvolts (slots 72..79)
 
-N_REGS = 64
+N_REGS = 80
 
 MODE_RUNNING = 0
 MODE_STOPSYS = 1

@@ -55,16 +55,23 @@ IO_WEIGHTS = {addr: 1 for addr in range(32)}
 IO_WEIGHTS |= {IO[n]: 4 for n in ("flag", "inten", "intrq", "t16m", "pa", "tm2c", "tm2ct")}
 IO_WEIGHTS |= {IO[n]: 3 for n in ("clkmd", "tm2b", "integs", "padier", "pac", "paph", "tm2s")}
 IO_WEIGHTS[IO["misc"]] = 2
+IO_WEIGHTS |= {IO[n]: 3 for n in ("gpcc", "gpcs")}
 WEIGHTED_IO = [addr for addr, w in IO_WEIGHTS.items() for _ in range(w)]
 # Registers a program may set up in its prologue.
 SETUP_REGS = ["clkmd", "t16m", "tm2c", "tm2s", "tm2b", "inten", "integs", "misc", "pac", "padier"]
+SETUP_REGS += ["gpcc", "gpcs"]
 # Clock modes worth visiting: reset (ILRC, watchdog on), watchdog off, the IHRC dividers, and
 # ILRC/4, ILRC/16 with the watchdog on (it then bites within a short run).
 CLOCKS = [0xF6, 0xF4, 0x34, 0x14, 0x3C, 0x1C, 0x7C, 0x9C, 0xE4, 0xD6, 0x5E, 0x5C, 0xF2]
 # IO registers with no side effects beyond their value, poked with random values at start.
 PLAIN_IO = [0x01, 0x07, 0x08, 0x0A, 0x0B, 0x0E, 0x0F, 0x13, 0x14, 0x15, 0x16, 0x18, 0x19]
-PLAIN_IO += [0x1A, 0x1E, 0x1F, IO["pa"], IO["paph"], IO["tm2b"], IO["tm2ct"], IO["integs"]]
+PLAIN_IO += [0x1F, IO["pa"], IO["paph"], IO["tm2b"], IO["tm2ct"], IO["integs"]]
 PLAIN_IO += [IO["intrq"], IO["inten"]]
+
+# Analog levels the host sets: on the comparator's inputs (and PA5's open drain), in volts;
+# None releases a pin. Near the ladder's steps and the Schmitt thresholds at 3.3 and 5 V.
+ANALOG_PINS = ["pa3", "pa4", "pa6", "pa7", "pa5", "pa0"]
+VOLTS = [None, 0.0, 0.3, 1.0, 1.2, 1.6, 2.0, 2.5, 2.9, 3.0, 3.3, 4.2, 5.0]
 
 VECTOR = 0x010
 BYTES_PER_INSTRUCTION = 4
@@ -119,7 +126,18 @@ def setup_value(draw, reg: str) -> int:
     if reg == "misc":
         return draw(st.integers(0, 3))
     if reg == "inten":
-        return draw(st.sampled_from([0x45, 0x04, 0x40, 0x01, 0xFF]))
+        return draw(st.sampled_from([0x45, 0x04, 0x40, 0x01, 0x10, 0xFF]))
+    if reg == "gpcc":  # enabled, any inputs, sometimes inverted
+        return (
+            0x80
+            | draw(st.integers(0, 1)) << 4
+            | draw(st.integers(0, 7)) << 1
+            | draw(st.integers(0, 1))
+        )
+    if reg == "gpcs":  # any range and step; output to PA0 and wake-up sometimes
+        return draw(st.integers(0, 3)) << 6 | draw(st.integers(0, 63))
+    if reg == "tm2c" and draw(st.integers(0, 5)) == 0:  # Timer2 on the comparator's output
+        return 0x50 | draw(st.integers(0, 15))
     return draw(st.integers(0, 255))
 
 
@@ -189,6 +207,21 @@ def scenarios(draw, peripherals: bool, rom: list[int] | None = None) -> dict:
         "undefined": draw(st.sampled_from(["zero", "zero", "random"])),
         "seed": draw(st.integers(0, 2**32)),
         "keep_power_on": draw(st.booleans()),
+        # analog levels: VDD, levels on the comparator's inputs now and at cycles
+        "vdd": draw(st.sampled_from([5.0, 5.0, 3.3, 2.4])),
+        "analog": draw(
+            st.lists(st.tuples(st.sampled_from(ANALOG_PINS), st.sampled_from(VOLTS)), max_size=3)
+        ),
+        "analog_schedule": draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, cycles),
+                    st.sampled_from(ANALOG_PINS + ["vdd"]),
+                    st.sampled_from(VOLTS),
+                ),
+                max_size=6,
+            )
+        ),
     }
 
 
@@ -204,6 +237,14 @@ def set_up(m, s: dict) -> None:
         m.set_pin(pin, level)
     for cycle, pin, level in s["schedule"]:
         m.schedule_pin(cycle, pin, level)
+    if "vdd" in s:
+        m.vdd = s["vdd"]
+    for pin, volts in s.get("analog", ()):
+        m.set_analog(pin, volts)
+    for cycle, pin, volts in s.get("analog_schedule", ()):
+        if pin == "vdd" and volts is None:
+            volts = 2.0
+        m.schedule_analog(cycle, pin, volts)
 
 
 def build(s: dict) -> tuple[Machine, ReferenceMachine]:

@@ -11,6 +11,9 @@ from numba import njit
 
 from ..device import (
     IO_CLKMD,
+    IO_EOSCR,
+    IO_GPCC,
+    IO_GPCS,
     IO_INTEGS,
     IO_INTEN,
     IO_INTRQ,
@@ -28,6 +31,8 @@ from ..device import (
 from ..state import (
     MODE_RUNNING,
     R_A,
+    R_AN_BASE,
+    R_AN_DRIVEN,
     R_CLK_SINCE,
     R_FLAGS,
     R_GIE,
@@ -47,12 +52,21 @@ from ..state import (
     R_TM2_OUT,
     R_TM2_PRE,
     R_UNDEFINED,
+    R_VDD_UV,
     R_WDT,
     R_WDT_ACC,
 )
 from ..undefined import WRITE_ONLY_MASK, next_state
+from .analog import (
+    CODE_ANALOG,
+    CODE_VDD,
+    GPCC_ENABLE,
+    GPCC_RESULT,
+    comparator_update,
+    schmitt_level,
+)
 from .clock import time_units_per_cycle
-from .port import drive, input_changed, input_level, pa_read, tm2_pin_bit
+from .port import drive, input_changed, input_level, pa_read, set_input, tm2_pin_bit
 from .timers import (
     advance,
     t16_event_cycles,
@@ -80,6 +94,9 @@ WRITE_SYNC = (
     | (1 << IO_MISC)
     | (1 << IO_TM2C)
     | (1 << IO_TM2CT)
+    | (1 << IO_GPCC)
+    | (1 << IO_GPCS)
+    | (1 << IO_EOSCR)
 )
 # Writes that only need the core to re-plan (an interrupt may have become pending).
 WRITE_REPLAN = WRITE_SYNC | (1 << IO_INTEN)
@@ -172,9 +189,15 @@ def io_write(regs, io, addr, value, t):
         catch_up(regs, io, t)
         if addr == IO_CLKMD:
             set_clkmd(regs, io, value)
+        elif addr == IO_GPCC:  # GPCC.6, the result, is read-only (DS 6.14)
+            enabling = (io[IO_GPCC] ^ value) & GPCC_ENABLE
+            io[IO_GPCC] = (value & ~GPCC_RESULT) | (io[IO_GPCC] & GPCC_RESULT)
+            comparator_update(regs, io, enabling != 0)
         else:
             io[addr] = value
-        if addr == IO_T16M:
+        if addr == IO_GPCS or addr == IO_EOSCR:  # the ladder, the band-gap
+            comparator_update(regs, io, False)
+        elif addr == IO_T16M:
             regs[R_T16_PRE] = 0
         elif addr == IO_TM2S:
             regs[R_TM2_PRE] = 0
@@ -183,17 +206,53 @@ def io_write(regs, io, addr, value, t):
             regs[R_TM2_OUT] = 0
         elif addr == IO_PAPH:
             input_changed(regs, io, False)
+            comparator_update(regs, io, False)  # a floating pin is at VDD or 0 V
         return True
     io[addr] = value
     return (WRITE_REPLAN >> addr) & 1 == 1
 
 
 @njit(cache=True, _nrt=False)
+def drive_analog(regs, io, pin, microvolts):
+    """The host puts `microvolts` on `pin` (< 0: releases it): the comparator sees the level,
+    the digital input its Schmitt-trigger reading (peripherals/analog.py)."""
+    if microvolts < 0:
+        drive(regs, io, pin, -1)
+        return
+    regs[R_AN_BASE + pin] = microvolts
+    regs[R_AN_DRIVEN] |= 1 << pin
+    set_input(regs, io, pin, schmitt_level(regs, pin, microvolts))
+    comparator_update(regs, io, False)
+
+
+@njit(cache=True, _nrt=False)
+def set_vdd(regs, io, microvolts):
+    """The host sets VDD: the ladder and every pin at 0 V/VDD follow; the analog levels the
+    host drives are read by the inputs again."""
+    regs[R_VDD_UV] = microvolts
+    for pin in (0, 3, 4, 5, 6, 7):
+        if (regs[R_AN_DRIVEN] >> pin) & 1:
+            set_input(regs, io, pin, schmitt_level(regs, pin, regs[R_AN_BASE + pin]))
+    comparator_update(regs, io, False)
+
+
+@njit(cache=True, _nrt=False)
+def host_change(regs, io, code, level):
+    """One row of the host's schedule (peripherals/analog.py, CODE_*)."""
+    if code < CODE_ANALOG:
+        drive(regs, io, code, level)
+    elif code < CODE_VDD:
+        drive_analog(regs, io, code - CODE_ANALOG, level)
+    else:
+        set_vdd(regs, io, level)
+
+
+@njit(cache=True, _nrt=False)
 def apply_schedule(regs, io, sched, t):
-    """Apply the host's pin changes due at or before cycle `t`."""
+    """Apply the host's pin and analog changes due at or before cycle `t`."""
     h = regs[R_SCHED_HEAD]
     while h < sched.shape[0] and sched[h, 0] <= t:
-        drive(regs, io, sched[h, 1], sched[h, 2])
+        host_change(regs, io, sched[h, 1], sched[h, 2])
         h += 1
     regs[R_SCHED_HEAD] = h
 

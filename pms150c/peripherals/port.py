@@ -12,16 +12,30 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..device import IO_INTEGS, IO_PA, IO_PAC, IO_PADIER, IO_PAPH, IO_T16M, IO_TM2C, PA_PIN_MASK
+from ..device import (
+    IO_GPCC,
+    IO_INTEGS,
+    IO_PA,
+    IO_PAC,
+    IO_PADIER,
+    IO_PAPH,
+    IO_T16M,
+    IO_TM2C,
+    PA_PIN_MASK,
+)
 from ..state import (
     MODE_RUNNING,
     MODE_STOPSYS,
+    R_AN_DRIVEN,
     R_MODE,
     R_PIN_DRIVEN,
     R_PIN_HOST,
     R_PIN_IN,
 )
+from .analog import comparator_on_pa0, comparator_update
 from .timers import INT_PA0, request, t16_count, tm2_count, tm2_level
+
+PA5_BIT = 0x20
 
 
 @njit(cache=True, _nrt=False)
@@ -42,17 +56,23 @@ def tm2_pin_bit(io):
 
 @njit(cache=True, _nrt=False)
 def pin_levels(regs, io):
+    """The level of each pin seen from outside. PA5 is open drain as an output (DS 5.11,
+    9.2.1 (3)): it pulls low or lets go, so its level is the latch AND the outside level."""
     pac = io[IO_PAC]
-    level = (regs[R_PIN_IN] & ~pac) | (io[IO_PA] & pac)
+    outside = regs[R_PIN_IN]
+    level = (outside & ~pac) | (io[IO_PA] & pac & ~PA5_BIT) | (io[IO_PA] & pac & outside & PA5_BIT)
     bit = tm2_pin_bit(io)
     if bit:
         level = (level & ~bit) | (bit if tm2_level(regs, io) else 0)
+    if comparator_on_pa0(io):  # GPCS.7: the comparator's output forced onto PA0
+        level = (level & ~1) | ((io[IO_GPCC] >> 6) & 1)
     return level & PA_PIN_MASK
 
 
 @njit(cache=True, _nrt=False)
 def pin_directions(io):
-    return (io[IO_PAC] | tm2_pin_bit(io)) & PA_PIN_MASK
+    forced = tm2_pin_bit(io) | (1 if comparator_on_pa0(io) else 0)
+    return (io[IO_PAC] | forced) & PA_PIN_MASK
 
 
 @njit(cache=True, _nrt=False)
@@ -99,6 +119,15 @@ def input_changed(regs, io, by_host):
 @njit(cache=True, _nrt=False)
 def drive(regs, io, pin, level):
     """The host drives `pin` to `level` (0/1), or releases it (level < 0)."""
+    regs[R_AN_DRIVEN] &= ~(1 << pin)  # a digital level (or none) replaces an analog one
+    set_input(regs, io, pin, level)
+    comparator_update(regs, io, False)
+
+
+@njit(cache=True, _nrt=False)
+def set_input(regs, io, pin, level):
+    """`pin`'s input driven to `level` (0/1) or released (< 0), with the effects of its edge;
+    the caller brings the comparator up to date."""
     bit = 1 << pin
     if level < 0:
         regs[R_PIN_DRIVEN] &= ~bit
