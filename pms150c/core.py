@@ -75,6 +75,7 @@ from .peripherals.bus import (
     io_read,
     io_write,
     next_event,
+    watchdog_ends_clock_stop,
 )
 from .peripherals.port import pa_read, pin_levels, tm2_pin_bit
 from .peripherals.signals import (
@@ -102,6 +103,7 @@ from .state import (
     COND_SIGNED,
     COND_SIZE,
     COND_SPACE,
+    MODE_CLOCK_STOPPED,
     MODE_RUNNING,
     MODE_STOPEXE,
     MODE_STOPSYS,
@@ -113,6 +115,7 @@ from .state import (
     OP_LT,
     R_A,
     R_CHECK_COUNT,
+    R_CLOCK_STOP_PC,
     R_CYCLES,
     R_FLAGS,
     R_GIE,
@@ -139,6 +142,7 @@ from .state import (
     SPACE_SP,
     ST_BREAKPOINT,
     ST_CHECK_FULL,
+    ST_CLOCK_STOPPED,
     ST_CONDITION,
     ST_EDGE_STOP,
     ST_EDGES_FULL,
@@ -365,7 +369,7 @@ def signal_words(prog: np.ndarray) -> np.ndarray:
     """SIGNAL_OPS per ROM word of the predecoded `prog` (uint8[len(prog)]), 0 for IO
     accesses of FLAG, SP and 0x01: the third array of the core's `edges` argument."""
     op = prog & 0xFF
-    address = (prog >> 8) & 0x3FF
+    address = (prog.astype(np.int64) >> 8) & 0x3FF  # int64: WRITE_REPLAN has bit 31 (ILRCR)
     table = SIGNAL_OPS[op].astype(np.int64)
     is_io = table & SIG_IO != 0
     # a write of a register that changes peripheral timing (the core re-plans after it)
@@ -666,6 +670,8 @@ def service(regs, io, ram, sched, end, stack_checks, edges=None):
         mode = regs[R_MODE]
         if mode == MODE_STOPSYS:
             return ST_STOPSYS
+        if mode == MODE_CLOCK_STOPPED:
+            return ST_CLOCK_STOPPED
         if mode == MODE_RUNNING and regs[R_GIE] and io[IO_INTEN] & io[IO_INTRQ]:
             sp = regs[R_SP]
             if stack_checks and sp > 0x3E:
@@ -1117,6 +1123,26 @@ def run(
                         _log_check(checks[1], regs, CHECK_SP_OUTSIDE, old, sp, cycles)
             elif io_write(regs, io, m, v, cycles):
                 next_ev = 0
+                if regs[R_MODE] == MODE_CLOCK_STOPPED:  # the write left no system clock
+                    if edges is not None:  # the write, at the cycle the instruction starts
+                        _log_write(regs, io, edges, cycles, edges[2][old])
+                    regs[R_SYNC] = cycles + cyc  # it completes, with no peripheral ticks
+                    regs[R_CLOCK_STOP_PC] = old
+                    if watchdog_ends_clock_stop(regs, io, cycles + cyc):
+                        a = regs[R_A]  # 0, or drawn with undefined="random"; as `reset`
+                        pc = 0
+                        flags = regs[R_FLAGS]
+                        sp = regs[R_SP]
+                        if edges is not None:  # the reset, where the instruction ends
+                            log_signals(regs, io, edges, cycles + cyc)
+                    else:  # a hang ends the run as stopsys does
+                        cycles += cyc
+                        if dbg is not None:
+                            _count(regs, dbg[2], old, cyc)
+                        else:
+                            steps += 1
+                        status = ST_CLOCK_STOPPED
+                        break
             if edges is not None:
                 if _log_write(regs, io, edges, cycles, edges[2][old]):
                     next_ev = 0  # the next boundary's service stops or empties the log
@@ -1342,7 +1368,8 @@ def run_batch(
 ):
     """Run one program per row of `slot_words` (written at `slot_address` into a copy of
     the predecoded `template`), each from the power-on state `start_*` (the Machine's,
-    with no pins driven) until stopsys or `max_cycles`.
+    with no pins driven) until stopsys (or a clock stop) or
+    `max_cycles`.
 
     Releases the GIL (Machine.run_batch runs parts of a batch in threads). Returns
     (status int64[n], cycles int64[n], ram uint8[n, 64], stack_max int64[n],

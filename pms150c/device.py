@@ -14,8 +14,9 @@ BLANK_WORD = 0x1FFF  # an unprogrammed OTP word reads as all ones (= call 0x3FF)
 INTERRUPT_VECTOR = 0x010
 PC_MASK = ROM_WORDS - 1
 
-IHRC_HZ = 16_000_000
-ILRC_HZ = 59_000  # datasheet DC table nominal; pdk-includes uses the same figure
+# Default oscillator frequencies (a Machine takes others: ihrc_hz=, ilrc_hz=).
+IHRC_HZ = 16_000_000  # DS 4.1 fIHRC after calibration, typ.
+ILRC_HZ = 59_000  # DS 4.1 fSYS table (fILRC typ. is 62 kHz there); pdk-includes ILRC_FREQ
 
 # IO register addresses (datasheet register table). Code uses the constants (Numba reads
 # module constants at compile time); text (the assembler's names, dumps) uses IO_NAMES.
@@ -72,6 +73,10 @@ IO_ADDRESS_NAMES: dict[int, str] = {v: k for k, v in IO_NAMES.items()}
 IO_RESET: dict[int, int] = {
     IO_CLKMD: 0xF6,
     IO_PADIER: 0xF9,
+    # the trims: DS silent (write-only, "factory/writer" values); our choice is the middle
+    # code, at which the oscillators run at the frequencies the host gives the Machine
+    IO_IHRCR: 0x80,
+    IO_ILRCR: 0x80,
 }
 
 # Port A pins that exist (bits 1 and 2 have no pin).

@@ -23,11 +23,11 @@ from fractions import Fraction
 import numpy as np
 
 from . import core
-from .device import IO_CLKMD, PA_PINS
+from .device import PA_PINS
 from .errors import Pms150cError
-from .peripherals.clock import system_clock, time_units_at
+from .peripherals.clock import clock_word, clock_word_hz, time_units_at
 from .peripherals.signals import (
-    CLKMD_BITS,
+    CLOCK_BITS,
     M_COUNT,
     M_HIT,
     M_LAST,
@@ -122,46 +122,52 @@ class SignalLog:
         self._update_masks()
 
 
-def seconds_per_cycle(clkmd: int) -> Fraction:
-    """The length of one system cycle under CLKMD `clkmd`, exactly."""
-    f_osc, divider = system_clock(int(clkmd))
-    return Fraction(int(divider), int(f_osc))
+def seconds_per_cycle(machine, word: int) -> Fraction:
+    """The length of one system cycle under clock word `word` (CLKMD | IHRCR << 8 |
+    ILRCR << 16, peripherals/clock.clock_word) at the machine's oscillators, exactly; 0
+    when the clock stands."""
+    f_osc, divider = clock_word_hz(machine._ihrc_base, machine._ilrc_base, word)
+    return Fraction(divider, f_osc) if f_osc else Fraction(0)
 
 
 class Timeline:
-    """Cycles to seconds since power-on, across the CLKMD changes seen in the log."""
+    """Cycles to seconds since power-on, across the clock changes (CLKMD and the trims)
+    seen in the log."""
 
     def __init__(self, machine):
         cycle = machine.cycles
+        self.machine = machine
         self.cycles = [cycle]
         self.seconds = [
             Fraction(time_units_at(machine._regs, machine._io, cycle), TIME_UNITS_PER_S)
         ]
-        self.clkmd = [int(machine._io[IO_CLKMD])]
+        self.words = [clock_word(machine._io)]
 
     def clock_row(self, cycle: int, bit: int, level: int) -> None:
-        """A CLKMD bit changed at `cycle` (rows of one write arrive one bit at a time)."""
-        value = self.clkmd[-1]
+        """A bit of the clock word changed at `cycle` (rows of one write arrive one bit at a
+        time)."""
+        value = self.words[-1]
         value = (value | 1 << bit) if level else (value & ~(1 << bit))
         if cycle == self.cycles[-1]:
-            self.clkmd[-1] = value
+            self.words[-1] = value
             return
         self.seconds.append(self.at(cycle))
         self.cycles.append(cycle)
-        self.clkmd.append(value)
+        self.words.append(value)
 
     def at(self, cycle) -> Fraction:
         """Seconds since power-on at (exact, possibly fractional) `cycle`."""
         i = max(0, int(np.searchsorted(self.cycles, int(np.ceil(cycle)), side="right")) - 1)
         i = min(i, len(self.cycles) - 1)
         return self.seconds[i] + (Fraction(cycle) - self.cycles[i]) * seconds_per_cycle(
-            self.clkmd[i]
+            self.machine, self.words[i]
         )
 
     def hz(self, cycle: int) -> Fraction:
-        """The system clock in force at `cycle`."""
+        """The system clock in force at `cycle` (0 when it stands)."""
         i = max(0, int(np.searchsorted(self.cycles, cycle, side="right")) - 1)
-        return 1 / seconds_per_cycle(self.clkmd[i])
+        period = seconds_per_cycle(self.machine, self.words[i])
+        return 1 / period if period else Fraction(0)
 
 
 class PinRecording:
@@ -175,7 +181,7 @@ class PinRecording:
     def __init__(self, machine, pins):
         self.machine = machine
         self.pins = tuple(pins)
-        self.bits = sum(1 << p for p in self.pins) | CLKMD_BITS
+        self.bits = sum(1 << p for p in self.pins) | CLOCK_BITS
         self.recording = False
         self.restart()
 

@@ -14,6 +14,8 @@ or a value out of range is a `Pms150cError`, never a crash or a Numba typing err
 from __future__ import annotations
 
 import enum
+import sys
+import warnings
 from collections.abc import Iterator, MutableSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +25,12 @@ import numpy as np
 
 from . import core, ctrl_c, validate
 from .device import (
+    IHRC_HZ,
+    ILRC_HZ,
     IO_CLKMD,
     IO_FLAG,
+    IO_IHRCR,
+    IO_ILRCR,
     IO_INTEN,
     IO_INTRQ,
     IO_NAMES,
@@ -53,18 +59,29 @@ from .errors import (
 from .factory import FUSE_ADDRESS, Fuse, decode_fuse, system_area
 from .image import Image, check_words
 from .peripherals.analog import CODE_ANALOG, CODE_VDD, VDD_DEFAULT_UV
-from .peripherals.bus import host_change, set_clkmd, set_vdd
-from .peripherals.clock import system_clock, time_units_at
+from .peripherals.bus import clock_stop_cause, host_change, set_clkmd, set_trim, set_vdd
+from .peripherals.clock import open_time, system_clock, time_units_at
 from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
 from .state import (
+    CLOCK_STOP_DISABLED,
+    CLOCK_STOP_RESERVED,
+    CLOCK_STOP_SWITCH,
+    MODE_CLOCK_STOPPED,
     MODE_NAMES,
     R_A,
     R_AN_BASE,
     R_AN_DRIVEN,
+    R_CLOCK_STOP,
+    R_CLOCK_STOP_PC,
+    R_CLOCK_STOPS,
     R_CYCLES,
     R_FLAGS,
     R_FUSE,
     R_GIE,
+    R_IHRC_BASE_HZ,
+    R_IHRC_HZ,
+    R_ILRC_BASE_HZ,
+    R_ILRC_HZ,
     R_MODE,
     R_PC,
     R_PIN_DRIVEN,
@@ -86,6 +103,7 @@ from .state import (
     R_WDT_ACC,
     ST_BREAKPOINT,
     ST_CHECK_FULL,
+    ST_CLOCK_STOPPED,
     ST_CONDITION,
     ST_EDGE_STOP,
     ST_EDGES_FULL,
@@ -99,6 +117,10 @@ from .state import (
 )
 from .undefined import check_mode, power_on_values
 
+# Oscillator frequencies a Machine accepts (Hz): wide margins around the DS's 16 MHz and
+# 59 kHz, bounded so the core's integer time arithmetic cannot overflow.
+IHRC_RANGE_HZ = (1_000_000, 64_000_000)
+ILRC_RANGE_HZ = (1_000, 1_000_000)
 RUN_CHUNK_CYCLES = 20_000_000  # cycles per jitted call when run() has no limit
 MAX_TRACE_DEPTH = 1 << 22  # trace ring rows (48 bytes each); pms150c/debug/trace.py
 # translate=None ("auto"): a Machine switches to the block translator once its runs have
@@ -114,6 +136,12 @@ class StopKind(enum.Enum):
     MAX_CYCLES = "max_cycles"
     INTERRUPTED = "interrupted"
     CONDITION = "condition"
+    CLOCK_STOPPED = "clock_stopped"
+
+
+class ClockWarning(UserWarning):
+    """The firmware did something to its clocks the datasheet warns about (a clock stop);
+    also recorded in `Machine.warnings`."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,6 +167,7 @@ class StopReason:
     MAX_CYCLES = StopKind.MAX_CYCLES
     INTERRUPTED = StopKind.INTERRUPTED
     CONDITION = StopKind.CONDITION
+    CLOCK_STOPPED = StopKind.CLOCK_STOPPED
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, StopKind):
@@ -308,6 +337,11 @@ class Machine:
     never, None (default) once this Machine has run `AUTO_TRANSLATE_CYCLES` cycles and for
     `run_batch` calls of `AUTO_TRANSLATE_RUNS` runs or more. Runs with breakpoints,
     watchpoints, traces, profiles or `break_when` conditions always interpret.
+
+    ``ihrc_hz`` and ``ilrc_hz`` are the oscillators' actual frequencies (whole Hz) at
+    power-on, as the writer calibrated them: 16 MHz and 59 kHz by default; the trim
+    registers IHRCR and ILRCR move them from there (docs/timing-model.md, "Clocks").
+    Time (`time_s`, VCD times) and every timer follow the actual frequencies.
     """
 
     def __init__(
@@ -322,11 +356,16 @@ class Machine:
         undefined: str = "zero",
         seed: int | None = None,
         vdd: float = VDD_DEFAULT_UV / 1e6,
+        ihrc_hz: float = IHRC_HZ,
+        ilrc_hz: float = ILRC_HZ,
     ):
         if not isinstance(image, Image):
             raise ArgumentError(f"Machine needs an Image, not {validate.describe(image)}")
         self._image = image
         self._random, self._seed = check_mode(undefined, seed)
+        self._ihrc_base = validate.frequency(ihrc_hz, "ihrc_hz", *IHRC_RANGE_HZ)
+        self._ilrc_base = validate.frequency(ilrc_hz, "ilrc_hz", *ILRC_RANGE_HZ)
+        self.warnings: list[str] = []  # what the firmware did that the DS warns about
         self.stack_checks = stack_checks
         self.translate = translate
         self._translation = None  # pms150c.translator.Translation of the ROM, when made
@@ -553,6 +592,11 @@ class Machine:
         self._regs[R_PIN_DRIVEN], self._regs[R_PIN_HOST] = driven, host
         self._regs[HOST_SLOTS] = outside
         self._regs[R_PIN_IN] = input_level(self._regs, self._io)
+        for slot in (R_IHRC_BASE_HZ, R_IHRC_HZ):
+            self._regs[slot] = self._ihrc_base
+        for slot in (R_ILRC_BASE_HZ, R_ILRC_HZ):
+            self._regs[slot] = self._ilrc_base
+        open_time(self._regs, int(self._io[IO_CLKMD]))
         if self._signals is not None:  # recordings start over at cycle 0
             self._signals.restart()
         if self._profile_counts is not None:  # a profile counts from power-on again
@@ -642,10 +686,19 @@ class Machine:
         elif addr == IO_SP:
             self._regs[R_SP] = value
         elif addr == IO_CLKMD:
-            # keep the time bookkeeping right but leave the phase accumulators alone
+            # keep the time bookkeeping right but leave the phase accumulators alone; a
+            # value that selects no running oscillator stops the clock (not the switching
+            # rule of DS 9.2.3: that is about writes by the firmware)
+            cause = clock_stop_cause(value, value)
             accumulators = self._regs[[R_T16_ACC, R_TM2_ACC, R_WDT_ACC]]
             set_clkmd(self._regs, self._io, value)
             self._regs[[R_T16_ACC, R_TM2_ACC, R_WDT_ACC]] = accumulators
+            if cause and self.mode != "clock_stopped":
+                self._regs[R_MODE] = MODE_CLOCK_STOPPED
+                self._regs[R_CLOCK_STOP] = cause | value << 8
+                self._regs[R_CLOCK_STOP_PC] = -1  # the host's poke
+        elif addr in (IO_IHRCR, IO_ILRCR):
+            set_trim(self._regs, self._io, addr, value)
         else:
             self._io[addr] = value
             if addr == IO_PAPH:
@@ -853,9 +906,22 @@ class Machine:
 
     @property
     def clock_hz(self) -> float:
-        """System clock frequency selected by CLKMD now."""
-        f_osc, divider = system_clock(int(self._io[IO_CLKMD]))
+        """System clock frequency selected by CLKMD now, at the actual oscillator
+        frequencies (0.0 when no running oscillator drives it)."""
+        if self.mode == "clock_stopped":
+            return 0.0
+        f_osc, divider = system_clock(self._regs, int(self._io[IO_CLKMD]))
         return f_osc / divider
+
+    @property
+    def ihrc_hz(self) -> int:
+        """The IHRC's actual frequency now (whole Hz; IHRCR trims it)."""
+        return int(self._regs[R_IHRC_HZ])
+
+    @property
+    def ilrc_hz(self) -> int:
+        """The ILRC's actual frequency now (whole Hz; ILRCR trims it)."""
+        return int(self._regs[R_ILRC_HZ])
 
     @property
     def time_s(self) -> float:
@@ -1040,6 +1106,7 @@ class Machine:
         observed = hooks is not None or checks is not None or conds is not None
         observed = observed or edges is not None
         start = self.cycles
+        stops = int(self._regs[R_CLOCK_STOPS])
         while True:
             status = jitted(
                 core.run,
@@ -1065,6 +1132,8 @@ class Machine:
             self._checks.drain(self._regs)  # then go on from the instruction it stopped at
         if blocks is None or observed:
             self._interpreted += self.cycles - start
+        if int(self._regs[R_CLOCK_STOPS]) != stops:
+            self._warn_clock_stop(int(self._regs[R_CLOCK_STOPS]) - stops, status)
         if status == ST_INVALID:
             raise InvalidOpcode(int(self._rom[self.pc]), self.pc, self.cycles)
         if status == ST_STACK:
@@ -1072,6 +1141,31 @@ class Machine:
         if status == ST_BREAKPOINT and self._blank is not None and self._blank[self.pc]:
             raise BlankWordError(self.pc, self.cycles)
         return status
+
+    _STOP_CAUSES = {
+        CLOCK_STOP_RESERVED: "selects a reserved clock code (no oscillator)",
+        CLOCK_STOP_DISABLED: "selects an oscillator it disables",
+        CLOCK_STOP_SWITCH: "switches oscillator and disables the old one in the same write "
+        "(DS 9.2.3: the MCU hangs)",
+    }
+
+    def _warn_clock_stop(self, count: int, status: int) -> None:
+        """Record (and warn about) the clock stops of the last jitted call."""
+        info = int(self._regs[R_CLOCK_STOP])
+        pc = int(self._regs[R_CLOCK_STOP_PC])
+        where = "the host's io_poke" if pc < 0 else f"the instruction at 0x{pc:03x}"
+        text = (
+            f"CLKMD = 0x{info >> 8:02x} written by {where} "
+            f"{self._STOP_CAUSES.get(info & 0xFF, 'stops the clock')}: "
+        )
+        if status == ST_CLOCK_STOPPED:
+            text += f"the system clock stopped at cycle {self.cycles}"
+        else:
+            text += "the system clock stopped and the watchdog reset the chip"
+        if count > 1:
+            text += f" ({count} clock stops in this run, the last one described)"
+        self.warnings.append(text)
+        warnings.warn(text, ClockWarning, stacklevel=_caller_level())
 
     def _reason(self, status: int) -> StopReason:
         if status == ST_CONDITION:
@@ -1092,6 +1186,14 @@ class Machine:
                 address=info & 0xFF,
                 access="read" if info >> 8 == 1 else "write",
                 instruction_pc=int(self._regs[R_WATCH_PC]),
+            )
+        if status == ST_CLOCK_STOPPED:
+            pc = int(self._regs[R_CLOCK_STOP_PC])
+            return StopReason(
+                StopKind.CLOCK_STOPPED,
+                self.pc,
+                self.cycles,
+                instruction_pc=None if pc < 0 else pc,
             )
         kind = {
             ST_STOPSYS: StopKind.STOPSYS,
@@ -1205,7 +1307,8 @@ class Machine:
             in_slot = slot_address <= pc < slot_address + words.shape[1]
             word = words[i, pc - slot_address] if in_slot else self._rom[pc]
             raise InvalidOpcode(int(word), pc, cycle, run=i)
-        names = np.array(["max_cycles", "stopsys"])[(status == ST_STOPSYS).astype(int)]
+        kinds = (status == ST_STOPSYS).astype(int) + 2 * (status == ST_CLOCK_STOPPED)
+        names = np.array(["max_cycles", "stopsys", "clock_stopped"])[kinds]
         return {
             "status": names,
             "cycles": cycles,
@@ -1368,6 +1471,7 @@ class Machine:
             raise BlankWordError(pc, cycles)
         why = {
             ST_STOPSYS: "executed stopsys",
+            ST_CLOCK_STOPPED: "stopped the system clock",
             ST_LIMIT: f"ran {max_cycles} cycles",
             ST_BREAKPOINT: "stopped at a BREAK word",
         }[status]
@@ -1422,6 +1526,9 @@ class Machine:
             "t16": self.t16,
             "pins": self.pins,
             "resets": self.resets,
+            "time_fs": time_units_at(self._regs, self._io, self.cycles),
+            "ihrc_hz": self.ihrc_hz,
+            "ilrc_hz": self.ilrc_hz,
         }
 
     def __repr__(self) -> str:
@@ -1466,6 +1573,16 @@ def _valid_schedule_rows(rows: np.ndarray) -> bool:
         | (vdd & (level >= 0) & (level <= round(VDD_RANGE[1] * 1e6)))
     )
     return bool(ok.all())
+
+
+def _caller_level() -> int:
+    """The `stacklevel` of warnings.warn, called from here, that names the first frame
+    outside this package (the user's run() or step() call)."""
+    package = str(Path(__file__).parent)
+    frame, level = sys._getframe(2), 2  # 1: the function that warns
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def jitted(function, *args):

@@ -53,6 +53,8 @@ TM2CT = IO_NAMES["tm2ct"]
 GPCC = IO_NAMES["gpcc"]
 GPCS = IO_NAMES["gpcs"]
 EOSCR = IO_NAMES["eoscr"]
+IHRCR = IO_NAMES["ihrcr"]
+ILRCR = IO_NAMES["ilrcr"]
 
 # INTRQ / INTEN bits.
 IRQ_PA0 = 0x01
@@ -61,22 +63,34 @@ IRQ_TM2 = 0x40
 IRQ_CMP = 0x10
 
 RUNNING, STOPSYS, STOPEXE = "running", "stopsys", "stopexe"
-
-# System clock per CLKMD (DS 5.2): (oscillator frequency, divider).
-# Type 0 (CLKMD.3 = 0) and type 1 codes, by CLKMD[7:5]; reserved codes run from the ILRC.
-_CLOCK_TYPE0 = {0b000: (IHRC_HZ, 4), 0b001: (IHRC_HZ, 2), 0b110: (ILRC_HZ, 4), 0b111: (ILRC_HZ, 1)}
-_CLOCK_TYPE1 = {
-    0b000: (IHRC_HZ, 16),
-    0b001: (IHRC_HZ, 8),
-    0b010: (ILRC_HZ, 16),
-    0b011: (IHRC_HZ, 32),
-    0b100: (IHRC_HZ, 64),
-}
-_RESERVED_CLOCK = (ILRC_HZ, 1)
+CLOCK_STOPPED = "clock_stopped"  # no running oscillator drives the system clock
 
 # Clock sources a peripheral can count. "clk" is the system clock itself.
 CLK, IHRC, ILRC = "clk", "ihrc", "ilrc"
-_SOURCE_HZ = {IHRC: IHRC_HZ, ILRC: ILRC_HZ}
+
+# System clock per CLKMD (DS 6.3): (oscillator, divider) by CLKMD[7:5], for type 0
+# (CLKMD.3 = 0) and type 1. Type 0 code 010 is IHRC/1: reserved in the DS, but its example
+# 9.2.3 uses it and pdk-includes names it CLKMD_IHRC. A code missing here is reserved: no
+# oscillator drives the system clock (the chip has only the two, DS 5.4).
+_CLOCK_TYPE0 = {
+    0b000: (IHRC, 4),
+    0b001: (IHRC, 2),
+    0b010: (IHRC, 1),
+    0b110: (ILRC, 4),
+    0b111: (ILRC, 1),
+}
+_CLOCK_TYPE1 = {
+    0b000: (IHRC, 16),
+    0b001: (IHRC, 8),
+    0b010: (ILRC, 16),
+    0b011: (IHRC, 32),
+    0b100: (IHRC, 64),
+}
+_OSC_ENABLE = {IHRC: 0x10, ILRC: 0x04}  # CLKMD.4, CLKMD.2 (DS 5.4)
+# Trim registers: the oscillator, and the codes per its reset-code frequency (one code moves
+# it by that fraction; our choice, docs/timing-model.md).
+_TRIMS = {IHRCR: (IHRC, 1024), ILRCR: (ILRC, 512)}
+FS = 10**15  # time is kept in femtoseconds
 
 # Timer16 clock source by T16M[7:5]; pin sources are (pin, edge). Missing codes = stopped.
 _T16_SOURCES = {0b001: CLK, 0b011: (4, "falling"), 0b100: IHRC, 0b110: ILRC, 0b111: (0, "falling")}
@@ -138,6 +152,8 @@ class ReferenceMachine:
         undefined: str = "zero",
         seed: int | None = None,
         vdd: float = 5.0,
+        ihrc_hz: float = IHRC_HZ,
+        ilrc_hz: float = ILRC_HZ,
     ):
         words, _ = system_area(image.words, image.written, bgtr=bgtr, fuse=fuse)
         self.rom = [int(w) for w in words]  # the chip's ROM: factory words where blank
@@ -151,6 +167,10 @@ class ReferenceMachine:
         self.ram = bytearray(RAM_BYTES)
         self.cycles = 0
         self.resets = 0
+        self._base_hz = {IHRC: round(ihrc_hz), ILRC: round(ilrc_hz)}  # at the reset trims
+        self._time_fs = 0  # time at the start of the current segment
+        self._segment: tuple[int, int, int] = (0, 0, 1)  # (start cycle, f_osc, divider)
+        self._clock: tuple[int, int] = (0, 1)  # the system clock: (f_osc, divider)
         self._host: list[int | None] = [None] * 8  # levels the host drives; None = undriven
         self.vdd_uv = round(vdd * 1e6)  # VDD and the analog levels the host drives, in uV
         self._analog: dict[int, int] = {}
@@ -172,8 +192,10 @@ class ReferenceMachine:
 
     # -- reset ----------------------------------------------------------------------------------
 
-    def _reset_chip(self) -> None:
-        """Power-on / watchdog / `reset` state, except RAM and `cycles` (callers decide)."""
+    def _reset_chip(self, at: int = 0) -> None:
+        """Power-on / watchdog / `reset` state, except RAM and `cycles` (callers decide);
+        the reset clock runs from cycle `at`."""
+        self._fold_time(at)
         self.a = 0
         self.pc = 0
         self.z = self.c = self.ac = self.ov = 0
@@ -190,6 +212,7 @@ class ReferenceMachine:
         self._tm2_toggle = 0
         self._wdt_count = 0
         self._wdt_phase = 0
+        self._hz = dict(self._base_hz)
         self._clock = self._system_clock()
         if self.random:  # no reset value (DS 6.1-6.5): A, FLAG, SP, INTEN, INTRQ in that order
             self.a = self._random_byte()
@@ -197,10 +220,12 @@ class ReferenceMachine:
             self.sp = self._random_byte()
             self.io[INTEN] = self._random_byte()
             self.io[INTRQ] = self._random_byte()
+        self._segment = (at, *self._clock)
 
-    def _chip_reset(self) -> None:
-        """A watchdog time-out or the `reset` instruction: RAM kept, time goes on."""
-        self._reset_chip()
+    def _chip_reset(self, at: int) -> None:
+        """A watchdog time-out or the `reset` instruction: RAM kept, time goes on; the
+        reset clock runs from cycle `at`."""
+        self._reset_chip(at)
         self.resets += 1
 
     # -- registers ------------------------------------------------------------------------------
@@ -260,6 +285,12 @@ class ReferenceMachine:
             self.flags = value & 0x0F
             return
         before = self._input_levels()
+        if addr == CLKMD and self._stop_cause(self.io[CLKMD], value):
+            self.io[CLKMD] = value
+            self.mode = CLOCK_STOPPED  # the open time segment keeps the old clock
+            return
+        if addr in _TRIMS:
+            self._trim(addr, value)
         if addr == GPCC:  # GPCC.6 is the comparator's result: read-only (DS 6.14)
             old = self.io[GPCC]
             self.io[GPCC] = (value & ~0x40) | (old & 0x40)
@@ -270,6 +301,7 @@ class ReferenceMachine:
             self._comparator_update()
         if addr == CLKMD:
             self._clock = self._system_clock()
+            self._fold_time(self.cycles)
             self._t16_phase = self._tm2_phase = self._wdt_phase = 0
         elif addr == T16M:
             self._t16_prescale = 0
@@ -292,10 +324,15 @@ class ReferenceMachine:
         value &= 0xFF
         if addr == FLAG:
             self.flags = value & 0x0F
+        elif addr in _TRIMS:
+            self._trim(addr, value)
         else:
             self.io[addr] = value
             if addr == CLKMD:
                 self._clock = self._system_clock()
+                self._fold_time(self.cycles)
+                if self._stop_cause(value, value):  # no clock: the CPU cannot run
+                    self.mode = CLOCK_STOPPED
 
     # -- RAM and stack --------------------------------------------------------------------------
 
@@ -370,8 +407,8 @@ class ReferenceMachine:
         self._host[pin] = None if level is None else int(bool(level))
         changed = before ^ self._input_levels()
         if changed >> pin & 1 and not self.io[PAC] >> pin & 1 and self.io[PADIER] >> pin & 1:
-            if self.mode != RUNNING:
-                self.mode = RUNNING  # a pin change wakes stopsys and stopexe
+            if self.mode in (STOPSYS, STOPEXE):
+                self.mode = RUNNING  # a pin change wakes stopsys and stopexe, not a hang
         self._input_edges(before)
 
     def schedule_pin(self, cycle: int, pin: int, level: int | None) -> None:
@@ -513,18 +550,79 @@ class ReferenceMachine:
 
     # -- clocks -----------------------------------------------------------------------------------
 
-    def _system_clock(self) -> tuple[int, int]:
-        clkmd = self.io[CLKMD]
+    @staticmethod
+    def _selected(clkmd: int) -> tuple[str | None, int]:
+        """(oscillator or None for a reserved code, divider) that CLKMD selects."""
         table = _CLOCK_TYPE1 if clkmd & 0x08 else _CLOCK_TYPE0
-        return table.get(clkmd >> 5, _RESERVED_CLOCK)
+        return table.get(clkmd >> 5, (None, 1))
+
+    @staticmethod
+    def _oscillator_on(clkmd: int, osc: str | None) -> bool:
+        return osc is not None and bool(clkmd & _OSC_ENABLE[osc])
+
+    def _system_clock(self) -> tuple[int, int]:
+        """(oscillator frequency, divider); frequency 0 when no running oscillator drives it."""
+        clkmd = self.io[CLKMD]
+        osc, divider = self._selected(clkmd)
+        if not self._oscillator_on(clkmd, osc):
+            return 0, divider
+        return self._hz[osc], divider
+
+    def _stop_cause(self, old: int, new: int) -> str | None:
+        """Why CLKMD `new` written over `old` leaves no clock (DS 6.3, 9.2.3), or None."""
+        osc, _ = self._selected(new)
+        if osc is None:
+            return "reserved code"
+        if not self._oscillator_on(new, osc):
+            return "oscillator disabled"
+        before, _ = self._selected(old)
+        if before not in (None, osc) and not self._oscillator_on(new, before):
+            return "switched and stopped the old oscillator"
+        return None
+
+    def _trim(self, addr: int, code: int) -> None:
+        """IHRCR/ILRCR: the oscillator moves by base/steps per code from the reset code."""
+        osc, steps = _TRIMS[addr]
+        self.io[addr] = code
+        before = self._clock[0]
+        self._hz[osc] = self._base_hz[osc] * (steps + code - IO_RESET[addr]) // steps
+        self._clock = self._system_clock()
+        after = self._clock[0]
+        if after != before:  # the system clock changed with it: same fraction of a tick
+            self._fold_time(self.cycles)
+            if before and after:
+                self._t16_phase = self._t16_phase * after // before
+                self._tm2_phase = self._tm2_phase * after // before
+                self._wdt_phase = self._wdt_phase * after // before
+            else:
+                self._t16_phase = self._tm2_phase = self._wdt_phase = 0
 
     def _clock_ticks(self, source: str, phase: int) -> tuple[int, int]:
         """Source ticks in one system cycle and the new phase (exact rational accumulator)."""
         if source == CLK:
             return 1, phase
         f_osc, divider = self._clock
-        phase += _SOURCE_HZ[source] * divider
+        if f_osc == 0 or not self.io[CLKMD] & _OSC_ENABLE[source]:
+            return 0, phase  # a stopped oscillator: no ticks, the phase waits
+        phase += self._hz[source] * divider
         return divmod(phase, f_osc)
+
+    # -- time -------------------------------------------------------------------------------------
+
+    def _fold_time(self, at: int) -> None:
+        """Add the segment that ends at cycle `at` (at its own clock, floored to whole fs)
+        and start the next one there, at the clock in force now."""
+        start, f_osc, divider = self._segment
+        if f_osc and at > start:
+            self._time_fs += (at - start) * divider * FS // f_osc
+        self._segment = (at, *self._clock)
+
+    @property
+    def time_fs(self) -> int:
+        start, f_osc, divider = self._segment
+        if not f_osc or self.cycles <= start:
+            return self._time_fs
+        return self._time_fs + (self.cycles - start) * divider * FS // f_osc
 
     # -- peripherals, one system cycle at a time ---------------------------------------------------
 
@@ -533,8 +631,8 @@ class ReferenceMachine:
 
         In stopexe the system clock is off (DS 5.10.1): a timer clocked by it does not
         count. The mode is the one the cycle started in, even if a timer wakes the chip
-        during it."""
-        if self.mode == STOPSYS:
+        during it. Nothing ticks in stopsys or once the clock has stopped."""
+        if self.mode in (STOPSYS, CLOCK_STOPPED):
             return
         io = self.io
         sysclk = self.mode != STOPEXE
@@ -639,7 +737,7 @@ class ReferenceMachine:
         ticks, self._wdt_phase = self._clock_ticks(ILRC, self._wdt_phase)
         self._wdt_count += ticks
         if self._wdt_count >= _WATCHDOG_PERIOD[self.io[MISC] & 3]:
-            self._chip_reset()
+            self._chip_reset(self.cycles + 1)  # the reset clock runs from the next cycle
 
     def _tick_lead(self, source: str, phase: int, k: int) -> tuple[int, int]:
         """How long before the end of this cycle its k-th tick of `source` happens, as
@@ -648,7 +746,7 @@ class ReferenceMachine:
         if source == CLK:
             return 0, 1
         f_osc, divider = self._clock
-        n = _SOURCE_HZ[source] * divider
+        n = self._hz[source] * divider
         if n == f_osc:  # the source runs at the system clock: ticks at the cycle's end
             return 0, 1
         return n + phase - k * f_osc, n
@@ -657,7 +755,8 @@ class ReferenceMachine:
 
     def record_signals(self, mask: int) -> list[tuple[int, int, int, int, int]]:
         """Log changes of the signal-word bits in `mask` (pins 0..7, the Timer2 output 8,
-        INTRQ 16..23, CLKMD 24..31) as (cycle, bit, level, sub, den) rows into the list
+        INTRQ 16..23, CLKMD 24..31, IHRCR 32..39, ILRCR 40..47) as (cycle, bit, level,
+        sub, den) rows into the list
         returned, from now on."""
         self._signal_mask = mask
         self._signal_last = self._signal_word() & mask
@@ -671,6 +770,8 @@ class ReferenceMachine:
             | self._tm2_output() << 8
             | self.io[INTRQ] << 16
             | self.io[CLKMD] << 24
+            | self.io[IHRCR] << 32
+            | self.io[ILRCR] << 40
         )
 
     def _log_signals(self, bits: int = -1, lead: tuple[int, int] = (0, 1)) -> None:
@@ -680,7 +781,7 @@ class ReferenceMachine:
         bits &= self._signal_mask
         now = self._signal_word() & bits
         diff = (now ^ self._signal_last) & bits
-        for b in range(32):
+        for b in range(48):
             if diff >> b & 1:
                 self._signal_rows.append((self.cycles, b, now >> b & 1, *lead))
         self._signal_last = (self._signal_last & ~diff) | now
@@ -732,6 +833,22 @@ class ReferenceMachine:
             self.pc = self.next_pc
             cost = instr.cycles
         self._elapse(cost)
+        if self.mode == CLOCK_STOPPED:
+            self._clock_stopped()
+            self._log_signals()  # a watchdog reset out of it, where the instruction ends
+
+    def _clock_stopped(self) -> None:
+        """The instruction just done stopped the clock (its cycles ran at the old clock,
+        with no peripheral ticks). A watchdog on a running ILRC counts on and resets the
+        chip after the rest of its period: time passes at the ILRC, cycles do not."""
+        clkmd = self.io[CLKMD]
+        if clkmd & 0x06 != 0x06:
+            return  # it hangs
+        self._fold_time(self.cycles)  # the writing instruction ran at the old clock
+        ticks = max(_WATCHDOG_PERIOD[self.io[MISC] & 3] - self._wdt_count, 1)
+        self._time_fs += ticks * FS // self._hz[ILRC]
+        self._segment = (self.cycles, 0, 1)
+        self._chip_reset(self.cycles)
 
     def step(self) -> None:
         """One unit of progress: an instruction, an interrupt entry, or one sleeping cycle.
@@ -742,7 +859,7 @@ class ReferenceMachine:
         if self._schedule:
             self._apply_due_pins()
             self._log_signals()
-        if self.mode == STOPSYS:
+        if self.mode in (STOPSYS, CLOCK_STOPPED):
             return
         if self.mode == STOPEXE:
             self._elapse(1)
@@ -758,6 +875,8 @@ class ReferenceMachine:
             self.step()
             if self.mode == STOPSYS:
                 return StopReason(StopKind.STOPSYS, self.pc, self.cycles)
+            if self.mode == CLOCK_STOPPED:
+                return StopReason(StopKind.CLOCK_STOPPED, self.pc, self.cycles)
         return StopReason(StopKind.MAX_CYCLES, self.pc, self.cycles)
 
     # -- observation ------------------------------------------------------------------------------
@@ -776,6 +895,9 @@ class ReferenceMachine:
             "t16": self.t16,
             "pins": self._pin_levels() & 0xF9,
             "resets": self.resets,
+            "time_fs": self.time_fs,
+            "ihrc_hz": self._hz[IHRC],
+            "ilrc_hz": self._hz[ILRC],
         }
 
 
@@ -985,7 +1107,7 @@ def _goto(m, target):
 
 
 def _reset(m):
-    m._chip_reset()
+    m._chip_reset(m.cycles)
     m.next_pc = 0
 
 

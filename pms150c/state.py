@@ -37,8 +37,8 @@ R_PIN_HOST = 20  # levels the host drives
 R_PIN_IN = 21  # current input level byte (host level, or pull-up on undriven pins)
 R_SCHED_HEAD = 22  # index of the next pending row of the pin schedule
 # -- time --------------------------------------------------------------------------------
-R_CLK_SINCE = 23  # cycle at which the current CLKMD took effect
-R_TIME_BASE = 24  # time at R_CLK_SINCE in TIME_UNITS_PER_S units
+R_CLK_SINCE = 23  # cycle at which the open time segment (the clock in force) began
+R_TIME_FS = 24  # time at R_CLK_SINCE: the femtoseconds within the second (< 10**15) ...
 # -- debug -------------------------------------------------------------------------------
 R_TRACE_COUNT = 25  # instructions written to the trace ring so far
 R_WATCH_INFO = 26  # last watchpoint hit: address (0..63 RAM, 64..95 IO) | kind << 8
@@ -55,12 +55,30 @@ R_VDD_UV = 64  # VDD in microvolts
 R_AN_DRIVEN = 65  # mask of pins the host drives with an analog level
 R_AN_BASE = 72  # R_AN_BASE + n: the analog level on PAn in microvolts (slots 72..79)
 
+# -- clocks (pms150c/peripherals/clock.py); slots from 40 leave 30..39 to other state ----
+R_TIME_S = 40  # ... and whole seconds at R_CLK_SINCE
+R_TIME_HZ = 41  # the open time segment's clock: oscillator frequency (0: no clock) ...
+R_TIME_DIV = 42  # ... and divider, fixed when the segment began
+R_IHRC_HZ = 43  # the IHRC's frequency now (whole Hz, trimmed by IHRCR)
+R_ILRC_HZ = 44  # the ILRC's frequency now (whole Hz, trimmed by ILRCR)
+R_IHRC_BASE_HZ = 45  # the IHRC's frequency at the reset trim code (Machine(ihrc_hz=...))
+R_ILRC_BASE_HZ = 46  # the ILRC's frequency at the reset trim code (Machine(ilrc_hz=...))
+R_CLOCK_STOP = 47  # the last clock stop: cause (CLOCK_STOP_*) | CLKMD written << 8
+R_CLOCK_STOP_PC = 48  # pc of the instruction whose CLKMD write stopped the clock
+R_CLOCK_STOPS = 49  # clock stops so far (a watchdog may reset the chip out of one)
+
 N_REGS = 80
 
 MODE_RUNNING = 0
 MODE_STOPSYS = 1
 MODE_STOPEXE = 2
-MODE_NAMES = ("running", "stopsys", "stopexe")
+MODE_CLOCK_STOPPED = 3  # no running oscillator drives the system clock: the CPU hangs
+MODE_NAMES = ("running", "stopsys", "stopexe", "clock_stopped")
+
+# Causes of a clock stop (R_CLOCK_STOP & 0xFF), DS 6.3 and 9.2.3.
+CLOCK_STOP_RESERVED = 1  # CLKMD selects a reserved code: no oscillator
+CLOCK_STOP_DISABLED = 2  # CLKMD selects an oscillator it disables
+CLOCK_STOP_SWITCH = 3  # CLKMD switches oscillator and disables the old one in one write
 
 # Status codes returned by the core.
 ST_LIMIT = 0
@@ -74,11 +92,13 @@ ST_CONDITION = 10  # a data condition of break_when holds (R_WATCH_INFO = its gr
 ST_CHECK_FULL = 11  # internal: the check log is full; the Machine empties it and goes on
 ST_EDGES_FULL = 20  # internal: the signal log is nearly full (pms150c/peripherals/signals.py)
 ST_EDGE_STOP = 21  # internal: a signal a device answers changed (pms150c/devices.py)
+ST_CLOCK_STOPPED = 22  # a CLKMD write stopped the system clock (R_CLOCK_STOP says how)
 
-# Time is kept exactly as an integer count of 1/944e6 s: 944e6 is the least common
-# multiple of the IHRC (16 MHz) and ILRC (59 kHz) frequencies, so one system cycle is a
-# whole number of units at every CLKMD setting.
-TIME_UNITS_PER_S = 944_000_000
+# Time is kept in femtoseconds (whole seconds and the femtoseconds within the second in
+# two slots, so no run is long enough to overflow them). Within a stretch at one clock the
+# host computes it exactly from the cycles; each change of clock or trim folds the
+# stretch in, exact to 1 fs (docs/timing-model.md, "Clocks").
+TIME_UNITS_PER_S = 10**15
 
 # Watch mask bits (uint8[96]: RAM 0..63, IO 64..95).
 WATCH_READ = 1

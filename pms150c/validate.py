@@ -116,3 +116,20 @@ def path(value: object, what: str = "file name", *, error: type[Pms150cError] = 
     if "\0" in text:
         raise error(f"{what} {shorten(printable(repr(text)), 80)} contains a NUL character")
     return Path(text)
+
+
+def frequency(value: object, what: str, low: int, high: int) -> int:
+    """A frequency in Hz (an int or a finite float, within ``low..high``), rounded to a
+    whole Hz: the core keeps oscillator frequencies as integers."""
+    if isinstance(value, bool):
+        raise ArgumentError(f"{what} must be a number of Hz, not {describe(value)}")
+    if not isinstance(value, int | float):
+        try:
+            value = operator.index(value)  # numpy integers
+        except TypeError:
+            raise ArgumentError(f"{what} must be a number of Hz, not {describe(value)}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ArgumentError(f"{what} must be a finite number of Hz, not {describe(value)}")
+    if not low <= value <= high:
+        raise ArgumentError(f"{what} {value!r} Hz is outside {low}..{high} Hz")
+    return round(value)

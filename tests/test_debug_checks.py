@@ -11,6 +11,9 @@ from pms150c.errors import StackOverflow
 from pms150c.image import Image
 from pms150c.reference import ReferenceMachine
 
+# random programs stop their clocks often; the warning is tested in tests/test_clocks.py
+pytestmark = pytest.mark.filterwarnings("ignore::pms150c.machine.ClockWarning")
+
 # word  instruction
 #  0    mov a, #0x30
 #  1    mov.io 0x02, a     SP = 0x30

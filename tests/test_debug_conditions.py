@@ -42,6 +42,9 @@ from pms150c.state import (
     SPACE_SP,
 )
 
+# random programs stop their clocks often; the warning is tested in tests/test_clocks.py
+pytestmark = pytest.mark.filterwarnings("ignore::pms150c.machine.ClockWarning")
+
 # word  instruction       cycles (start -> end)
 #  0    mov a, #7          0 -> 1
 #  1    nop                1 -> 2

@@ -3,12 +3,14 @@
 Programs are drawn from the ISA table: random PMS150C instructions with random valid
 operands (biased toward RAM the stack does not use and toward the peripheral registers),
 goto/call targets inside the program, a random interrupt routine at 0x010 ending in `reti`,
-and, in some programs, a prologue that writes random values to CLKMD, T16M, TM2C, TM2S, TM2B,
-INTEN, INTEGS, MISC, PAC, PADIER and runs `engint`. RAM, A, the flags and the plain IO
+and, in some programs, a prologue that writes random values to CLKMD (the valid clocks, the
+undocumented IHRC/1, writes that stop the clock), T16M, TM2C, TM2S, TM2B, INTEN, INTEGS, MISC,
+PAC, PADIER and the trims IHRCR/ILRCR, and runs `engint`. RAM, A, the flags and the plain IO
 registers start random; a third of the machines run with undefined="random" (their
 write-only registers read random bytes, resets draw registers); the host drives and
-schedules random pin changes. Both machines must
-produce identical `snapshot()` dicts, the same StopReason and the same error at the same pc
+schedules random pin changes and, in some scenarios, gives the oscillators other
+frequencies. Both machines must produce identical `snapshot()` dicts (time in fs and the
+oscillators' frequencies included), the same StopReason and the same error at the same pc
 and cycle. docs/timing-model.md is the contract both implement.
 
 The example counts are fixed in `settings` (more than 10,000 in total); set PMS150C_DIFF_SCALE
@@ -30,6 +32,9 @@ from pms150c.isa import BY_OP, INSTRUCTIONS
 from pms150c.machine import Machine
 from pms150c.reference import ReferenceMachine
 
+# random programs stop their clocks often; the warning is tested in tests/test_clocks.py
+pytestmark = pytest.mark.filterwarnings("ignore::pms150c.machine.ClockWarning")
+
 SCALE = float(os.environ.get("PMS150C_DIFF_SCALE", "1"))
 
 
@@ -43,7 +48,7 @@ def examples(n: int) -> settings:
 
 # -- instruction weights: how often each op appears in a random program -------------------------
 
-RARE = {"STOPSYS": 1, "STOPEXE": 2, "RESET": 1, "PCADD_A": 2, "RET": 3, "RETI": 2, "RET_K": 3}
+RARE = {"STOPSYS": 1, "STOPEXE": 3, "RESET": 1, "PCADD_A": 2, "RET": 3, "RETI": 2, "RET_K": 3}
 RARE |= {"POPAF": 3, "CALL": 4, "WDRESET": 2, "DISGINT": 2, "ENGINT": 3}
 COMMON = {"MOV_IO_A": 16, "MOV_A_IO": 8, "MOV_A_K": 12, "GOTO": 6, "SET1_IO": 6, "SET0_IO": 6}
 OP_WEIGHTS = {i.op: RARE.get(i.op, COMMON.get(i.op, 5)) for i in INSTRUCTIONS if i.pms150c}
@@ -54,19 +59,28 @@ IO = IO_NAMES
 IO_WEIGHTS = {addr: 1 for addr in range(32)}
 IO_WEIGHTS |= {IO[n]: 4 for n in ("flag", "inten", "intrq", "t16m", "pa", "tm2c", "tm2ct")}
 IO_WEIGHTS |= {IO[n]: 3 for n in ("clkmd", "tm2b", "integs", "padier", "pac", "paph", "tm2s")}
-IO_WEIGHTS[IO["misc"]] = 2
+IO_WEIGHTS |= {IO[n]: 2 for n in ("misc", "ihrcr", "ilrcr")}
 IO_WEIGHTS |= {IO[n]: 3 for n in ("gpcc", "gpcs")}
 WEIGHTED_IO = [addr for addr, w in IO_WEIGHTS.items() for _ in range(w)]
 # Registers a program may set up in its prologue.
 SETUP_REGS = ["clkmd", "t16m", "tm2c", "tm2s", "tm2b", "inten", "integs", "misc", "pac", "padier"]
-SETUP_REGS += ["gpcc", "gpcs"]
+SETUP_REGS += ["gpcc", "gpcs", "clkmd", "ihrcr", "ilrcr"]
 # Clock modes worth visiting: reset (ILRC, watchdog on), watchdog off, the IHRC dividers, and
-# ILRC/4, ILRC/16 with the watchdog on (it then bites within a short run).
+# ILRC/4, ILRC/16 with the watchdog on (it then bites within a short run); IHRC/1 (0x54,
+# 0x56 with the watchdog); the ILRC or the IHRC turned off after a switch (0x32, 0xE6 with
+# the watchdog off from ILRC: DS 9.2.3's correct order); and writes that stop the clock:
+# DS 9.2.3's 0x50 (from ILRC), a disabled IHRC with the watchdog on (0x26: the watchdog
+# resets the chip out of it), a reserved code (0x76).
 CLOCKS = [0xF6, 0xF4, 0x34, 0x14, 0x3C, 0x1C, 0x7C, 0x9C, 0xE4, 0xD6, 0x5E, 0x5C, 0xF2]
-# IO registers with no side effects beyond their value, poked with random values at start.
+CLOCKS += [0x54, 0x56, 0x32, 0xE6, 0x50, 0x26, 0x76]
+# IO registers poked with random values at start: no side effects beyond their value, but
+# the trims IHRCR (0x0B) and ILRCR (0x1F), which move the oscillators.
 PLAIN_IO = [0x01, 0x07, 0x08, 0x0A, 0x0B, 0x0E, 0x0F, 0x13, 0x14, 0x15, 0x16, 0x18, 0x19]
 PLAIN_IO += [0x1F, IO["pa"], IO["paph"], IO["tm2b"], IO["tm2ct"], IO["integs"]]
 PLAIN_IO += [IO["intrq"], IO["inten"]]
+# Oscillator frequencies a scenario may give (Hz): the defaults, and other calibrations.
+IHRC_CHOICES = [16_000_000, 16_000_000, 15_667_200, 16_384_000, 16_777_000]
+ILRC_CHOICES = [59_000, 59_000, 62_000, 44_000]
 
 # Analog levels the host sets: on the comparator's inputs (and PA5's open drain), in volts;
 # None releases a pin. Near the ladder's steps and the Schmitt thresholds at 3.3 and 5 V.
@@ -125,6 +139,8 @@ def setup_value(draw, reg: str) -> int:
         return draw(st.integers(0, 1)) << 7 | draw(st.integers(0, 1)) << 5 | draw(st.integers(0, 3))
     if reg == "misc":
         return draw(st.integers(0, 3))
+    if reg in ("ihrcr", "ilrcr"):  # near the reset code 0x80, or any
+        return draw(st.sampled_from([0x80, 0x7F, 0x81, 0x00, 0xFF, 0x90]))
     if reg == "inten":
         return draw(st.sampled_from([0x45, 0x04, 0x40, 0x01, 0x10, 0xFF]))
     if reg == "gpcc":  # enabled, any inputs, sometimes inverted
@@ -222,6 +238,8 @@ def scenarios(draw, peripherals: bool, rom: list[int] | None = None) -> dict:
                 max_size=6,
             )
         ),
+        "ihrc_hz": draw(st.sampled_from(IHRC_CHOICES)),
+        "ilrc_hz": draw(st.sampled_from(ILRC_CHOICES)),
     }
 
 
@@ -252,6 +270,8 @@ def build(s: dict) -> tuple[Machine, ReferenceMachine]:
     undefined = {"undefined": s.get("undefined", "zero")}
     if undefined["undefined"] == "random":
         undefined["seed"] = s["seed"]
+    undefined["ihrc_hz"] = s.get("ihrc_hz", 16_000_000)  # and the oscillators
+    undefined["ilrc_hz"] = s.get("ilrc_hz", 59_000)
     pair = (  # random programs run into unprogrammed ROM: execute it as the silicon does
         Machine(image, stack_checks=s["stack_checks"], blank_checks=False, **undefined),
         ReferenceMachine(image, stack_checks=s["stack_checks"], **undefined),
@@ -302,7 +322,7 @@ def step_both(s: dict, steps: int) -> None:
         got = outcome(fast.step), outcome(ref.step)
         assert got[0] == got[1], f"step {n} at cycle {ref.cycles}"
         same_state(fast, ref, f"after step {n}")
-        if got[1][0] != "ok" or ref.mode == "stopsys":
+        if got[1][0] != "ok" or ref.mode in ("stopsys", "clock_stopped"):
             break
 
 

@@ -137,8 +137,9 @@ def test_a_span_in_time_follows_a_clock_switch():
         goto loop
     """
     m = Machine(assemble(source, predefine_io=True))
+    start = m.time_s  # the boot-up time before cycle 0 (32 ILRC clocks) is time too
     assert run_until(m, a == 99, ms=5) is None
-    assert 5e-3 <= m.time_s <= 5e-3 + 2 / 8e6 and m.clock_hz == 8e6
+    assert 5e-3 <= m.time_s - start <= 5e-3 + 2 / 8e6 and m.clock_hz == 8e6
     assert m.cycles > 30_000  # most of the 5 ms ran at 8 MHz
 
 
@@ -185,8 +186,8 @@ def test_run_until_finds_the_first_instruction_after_which_a_holds_as_stepping_d
     image = assemble(source)
     stepped = Machine(image)
     seen = [(0, stepped.a)]
-    while stepped.cycles < span + 2:
-        stepped.step()
+    while stepped.cycles < span + 2 and stepped.mode != "clock_stopped":  # a CLKMD write may
+        stepped.step()  # stop the clock: then no cycle passes
         seen.append((stepped.cycles, stepped.a))
     value = data.draw(st.sampled_from([v for _, v in seen]) | st.integers(0, 255))
     first = next((c for c, v in seen if v == value), None)

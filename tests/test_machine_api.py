@@ -53,7 +53,11 @@ def test_snapshot_has_the_contract_keys_and_types():
         "t16",
         "pins",
         "resets",
+        "time_fs",
+        "ihrc_hz",
+        "ilrc_hz",
     }
+    assert (snap["time_fs"], snap["ihrc_hz"], snap["ilrc_hz"]) == (0, 16_000_000, 59_000)
     assert isinstance(snap["ram"], bytes) and len(snap["ram"]) == 64
     assert isinstance(snap["io"], bytes) and snap["io"][0] == 0xF0 and snap["io"][3] == 0xF6
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import ctrl_c
-from ..device import IO_FLAG, IO_NAMES, IO_REGS, IO_SP, RAM_BYTES
+from ..device import IO_CLKMD, IO_FLAG, IO_NAMES, IO_REGS, IO_SP, RAM_BYTES
 from ..errors import AddressError, Pms150cError
 from ..state import (
     COND_ADDRESS,
@@ -53,6 +53,7 @@ from ..state import (
     SPACE_PINS,
     SPACE_RAM,
     SPACE_SP,
+    ST_CLOCK_STOPPED,
     ST_STOPSYS,
     ST_WATCHPOINT,
     WATCH_READ,
@@ -360,7 +361,8 @@ def evaluation_mask(rows: np.ndarray, prog: np.ndarray) -> np.ndarray:
     change with almost every instruction, IO registers and pins with time too: with one
     of those, every word. RAM changes only by writes (direct ones to the bytes read;
     indirect ones and pushes anywhere), SP by the stack instructions and IO writes of
-    SP, GIE by engint, disgint and reti; `reset` changes all. The core also evaluates
+    SP, GIE by engint, disgint and reti; `reset` changes all, and so may a CLKMD write (a
+    clock stop the watchdog ends resets the chip at once). The core also evaluates
     after the first instruction of each run and after each boundary service (interrupt
     entries, watchdog resets, pin changes, wake-ups), so nothing the mask leaves out is
     missed."""
@@ -372,7 +374,7 @@ def evaluation_mask(rows: np.ndarray, prog: np.ndarray) -> np.ndarray:
     spaces = {int(x) for x in rows[:, COND_SPACE]}
     if spaces & {SPACE_A, SPACE_FLAGS, SPACE_PC, SPACE_IO, SPACE_PINS}:
         return np.ones(len(prog), dtype=np.uint8)
-    when = op == core.OP_RESET
+    when = (op == core.OP_RESET) | ((acc & core.ACC_IO_W != 0) & (m == IO_CLKMD))
     if SPACE_RAM in spaces:
         read = np.zeros(RAM_BYTES, dtype=bool)
         for row in rows[rows[:, COND_SPACE] == SPACE_RAM]:
@@ -536,7 +538,7 @@ def _run_stepping(machine, end: int | None):
         ctrl_c.raise_if_pressed()  # one that a finalizer swallowed (pms150c/ctrl_c.py)
         before = machine.cycles
         status = machine._call(machine._clean, before + 1)
-        if status == ST_STOPSYS:
+        if status in (ST_STOPSYS, ST_CLOCK_STOPPED):
             return machine._reason(status)
         if status == ST_WATCHPOINT:
             reason = machine._reason(status)

@@ -29,10 +29,9 @@ from typing import IO
 import numpy as np
 from numba import njit
 
-from ..device import IO_CLKMD
 from ..errors import Pms150cError
-from ..peripherals.clock import time_units_at, time_units_per_cycle
-from ..peripherals.signals import CLKMD_BITS, SIG_CLKMD, SIG_INTRQ, signal_word
+from ..peripherals.clock import clock_word, clock_word_hz, time_units_at
+from ..peripherals.signals import CLOCK_BITS, SIG_CLKMD, SIG_INTRQ, signal_word
 from ..peripherals.timers import INT_PA0, INT_T16, INT_TM2
 from ..state import ST_LIMIT, ST_STOPSYS, TIME_UNITS_PER_S
 
@@ -181,20 +180,28 @@ class _Recorder:
         self.machine = machine
         self.writer = writer
         self.unit = unit
-        self.bits = SIGNAL_BITS | (CLKMD_BITS if unit == "ns" else 0)
+        self.bits = SIGNAL_BITS | (CLOCK_BITS if unit == "ns" else 0)
         regs, io_regs = machine._regs, machine._io
         self.base_cycle = machine.cycles  # ns: the clock in force since base_cycle
         self.base_units = time_units_at(regs, io_regs, self.base_cycle)
-        self.clkmd = int(io_regs[IO_CLKMD])
+        self.word = clock_word(io_regs)  # CLKMD, IHRCR, ILRCR: the clock since base_cycle
         self.buffer = np.zeros(0, dtype=np.uint8)
 
     def time_of(self, cycle: int) -> int:
         if self.unit == "cycle":
             return cycle
-        return _ns(self.base_units + (cycle - self.base_cycle) * self._units_per_cycle())
+        return _ns(self._units_at(cycle))
 
-    def _units_per_cycle(self) -> int:
-        return int(time_units_per_cycle(self.clkmd))
+    def _clock(self) -> tuple[int, int]:
+        """(f_osc, divider) in force since base_cycle, at the machine's oscillators."""
+        m = self.machine
+        return clock_word_hz(m._ihrc_base, m._ilrc_base, self.word)
+
+    def _units_at(self, cycle: int) -> int:
+        f_osc, divider = self._clock()
+        if not f_osc:
+            return self.base_units
+        return self.base_units + (cycle - self.base_cycle) * divider * TIME_UNITS_PER_S // f_osc
 
     def receive(self, rows: np.ndarray) -> None:
         lines = self.writer.lines
@@ -217,22 +224,27 @@ class _Recorder:
             start = i + 1
 
     def _ns_times(self, rows: np.ndarray) -> np.ndarray:
-        upc = self._units_per_cycle()
-        units = self.base_units + (rows[:, 0] - self.base_cycle) * upc
-        times = np.array([_ns(int(u)) for u in units], dtype=np.int64)
+        f_osc, divider = self._clock()
+        if not f_osc:
+            return np.full(len(rows), _ns(self.base_units), dtype=np.int64)
+        base, start = self.base_units, self.base_cycle
+        cycles = rows[:, 0].tolist()
+        times = [_ns(base + (c - start) * divider * TIME_UNITS_PER_S // f_osc) for c in cycles]
         for k in np.flatnonzero(rows[:, 3]).tolist():  # a flip inside a cycle: exact
             sub, den = int(rows[k, 3]), int(rows[k, 4])
-            exact = int(units[k]) * den - sub * upc  # in units / den
-            times[k] = (exact * 1_000_000_000 + den * TIME_UNITS_PER_S // 2) // (
-                den * TIME_UNITS_PER_S
+            # base + ((cycle - start) - sub / den) cycles, in units * den * f_osc
+            exact = base * den * f_osc + ((cycles[k] - start) * den - sub) * divider * (
+                TIME_UNITS_PER_S
             )
-        return times
+            scale = den * f_osc * (TIME_UNITS_PER_S // 1_000_000_000)
+            times[k] = (exact + scale // 2) // scale
+        return np.array(times, dtype=np.int64)
 
     def _clock_change(self, row: np.ndarray) -> None:
         cycle, bit, level = int(row[0]), int(row[1]) - SIG_CLKMD, int(row[2])
-        self.base_units += (cycle - self.base_cycle) * self._units_per_cycle()
+        self.base_units = self._units_at(cycle)
         self.base_cycle = cycle
-        self.clkmd = (self.clkmd | 1 << bit) if level else (self.clkmd & ~(1 << bit))
+        self.word = (self.word | 1 << bit) if level else (self.word & ~(1 << bit))
 
     def _write(self, times: np.ndarray, rows: np.ndarray) -> None:
         if not len(rows):

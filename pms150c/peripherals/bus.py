@@ -14,6 +14,8 @@ from ..device import (
     IO_EOSCR,
     IO_GPCC,
     IO_GPCS,
+    IO_IHRCR,
+    IO_ILRCR,
     IO_INTEGS,
     IO_INTEN,
     IO_INTRQ,
@@ -29,13 +31,23 @@ from ..device import (
     IO_TM2S,
 )
 from ..state import (
+    CLOCK_STOP_DISABLED,
+    CLOCK_STOP_RESERVED,
+    CLOCK_STOP_SWITCH,
+    MODE_CLOCK_STOPPED,
     MODE_RUNNING,
     R_A,
     R_AN_BASE,
     R_AN_DRIVEN,
     R_CLK_SINCE,
+    R_CLOCK_STOP,
+    R_CLOCK_STOPS,
     R_FLAGS,
     R_GIE,
+    R_IHRC_BASE_HZ,
+    R_IHRC_HZ,
+    R_ILRC_BASE_HZ,
+    R_ILRC_HZ,
     R_MODE,
     R_PC,
     R_PIN_IN,
@@ -47,7 +59,8 @@ from ..state import (
     R_T16,
     R_T16_ACC,
     R_T16_PRE,
-    R_TIME_BASE,
+    R_TIME_DIV,
+    R_TIME_HZ,
     R_TM2_ACC,
     R_TM2_OUT,
     R_TM2_PRE,
@@ -65,13 +78,28 @@ from .analog import (
     comparator_update,
     schmitt_level,
 )
-from .clock import time_units_per_cycle
+from .clock import (
+    IHRC_TRIM_STEPS,
+    IHRCR_RESET,
+    ILRC_TRIM_STEPS,
+    ILRCR_RESET,
+    OSC_NONE,
+    clock_select,
+    close_time,
+    open_time,
+    osc_enabled,
+    rescale_phase,
+    system_clock,
+    trimmed_hz,
+)
 from .port import drive, input_changed, input_level, pa_read, set_input, tm2_pin_bit
 from .timers import (
     advance,
     t16_event_cycles,
     tm2_event_cycles,
+    wdt_enabled,
     wdt_event_cycles,
+    wdt_timeout,
 )
 
 CLKMD_RESET = IO_RESET[IO_CLKMD]
@@ -97,6 +125,8 @@ WRITE_SYNC = (
     | (1 << IO_GPCC)
     | (1 << IO_GPCS)
     | (1 << IO_EOSCR)
+    | (1 << IO_IHRCR)
+    | (1 << IO_ILRCR)
 )
 # Writes that only need the core to re-plan (an interrupt may have become pending).
 WRITE_REPLAN = WRITE_SYNC | (1 << IO_INTEN)
@@ -105,10 +135,9 @@ WRITE_REPLAN = WRITE_SYNC | (1 << IO_INTEN)
 @njit(cache=True, _nrt=False)
 def set_clkmd(regs, io, value):
     """Switch the system clock at the present sync time (time bookkeeping, accumulators)."""
-    t = regs[R_SYNC]
-    regs[R_TIME_BASE] += (t - regs[R_CLK_SINCE]) * time_units_per_cycle(io[IO_CLKMD])
-    regs[R_CLK_SINCE] = t
+    close_time(regs, regs[R_SYNC])
     io[IO_CLKMD] = value
+    open_time(regs, value)
     regs[R_T16_ACC] = 0
     regs[R_TM2_ACC] = 0
     regs[R_WDT_ACC] = 0
@@ -133,6 +162,70 @@ def random_registers(regs, io):
 
 
 @njit(cache=True, _nrt=False)
+def clock_stop_cause(old, new):
+    """Why writing CLKMD `new` over `old` leaves the CPU without a clock (CLOCK_STOP_*), or
+    0: a reserved code, a selected oscillator it disables (DS 6.3), or a switch of
+    oscillator that disables the old one in the same write ("MCU will hang", DS 9.2.3)."""
+    osc, _ = clock_select(new)
+    if osc == OSC_NONE:
+        return CLOCK_STOP_RESERVED
+    if not osc_enabled(new, osc):
+        return CLOCK_STOP_DISABLED
+    before, _ = clock_select(old)
+    if before != osc and before != OSC_NONE and not osc_enabled(new, before):
+        return CLOCK_STOP_SWITCH
+    return 0
+
+
+@njit(cache=True, _nrt=False)
+def stop_clock(regs, io, value, cause):
+    """CLKMD `value` leaves no system clock: it is stored and the CPU hangs. The open time
+    segment keeps the old clock, which the writing instruction's own cycles still use."""
+    io[IO_CLKMD] = value
+    regs[R_MODE] = MODE_CLOCK_STOPPED
+    regs[R_CLOCK_STOP] = cause | value << 8
+    regs[R_CLOCK_STOPS] += 1
+
+
+@njit(cache=True, _nrt=False)
+def watchdog_ends_clock_stop(regs, io, t):
+    """A clock stop with the watchdog on and its ILRC running: the watchdog counts on and
+    resets the chip after the rest of its period. That time passes (at the ILRC), cycles do
+    not (there is no system clock); the chip restarts at cycle `t`. False: it hangs."""
+    if not wdt_enabled(io):
+        return False
+    ticks = max(wdt_timeout(io) - regs[R_WDT], 1)
+    regs[R_SYNC] = t
+    close_time(regs, t)
+    regs[R_TIME_HZ] = regs[R_ILRC_HZ]
+    regs[R_TIME_DIV] = 1
+    regs[R_CLK_SINCE] = t - ticks  # a segment of `ticks` ILRC periods, ending at t
+    close_time(regs, t)
+    chip_reset(regs, io)
+    return True
+
+
+@njit(cache=True, _nrt=False)
+def set_trim(regs, io, addr, value):
+    """IHRCR or ILRCR written at the sync time: the oscillator's new frequency. When the
+    system clock changes with it, the time segment is split there and the timers' phases
+    keep their fraction of a tick under the new denominator."""
+    clkmd = io[IO_CLKMD]
+    before, _ = system_clock(regs, clkmd)
+    io[addr] = value
+    if addr == IO_IHRCR:
+        regs[R_IHRC_HZ] = trimmed_hz(regs[R_IHRC_BASE_HZ], value, IHRCR_RESET, IHRC_TRIM_STEPS)
+    else:
+        regs[R_ILRC_HZ] = trimmed_hz(regs[R_ILRC_BASE_HZ], value, ILRCR_RESET, ILRC_TRIM_STEPS)
+    after, _ = system_clock(regs, clkmd)
+    if after != before:
+        close_time(regs, regs[R_SYNC])
+        open_time(regs, clkmd)
+        for slot in (R_T16_ACC, R_TM2_ACC, R_WDT_ACC):
+            regs[slot] = rescale_phase(regs[slot], before, after)
+
+
+@njit(cache=True, _nrt=False)
 def chip_reset(regs, io):
     """Watchdog or `reset` instruction: power-on state except RAM, time and pins (with
     undefined="random", A, FLAG, SP, INTEN and INTRQ drawn again)."""
@@ -141,6 +234,11 @@ def chip_reset(regs, io):
         io[i] = 0
     io[IO_CLKMD] = CLKMD_RESET
     io[IO_PADIER] = PADIER_RESET
+    io[IO_IHRCR] = IHRCR_RESET
+    io[IO_ILRCR] = ILRCR_RESET
+    regs[R_IHRC_HZ] = regs[R_IHRC_BASE_HZ]
+    regs[R_ILRC_HZ] = regs[R_ILRC_BASE_HZ]
+    open_time(regs, CLKMD_RESET)  # at the untrimmed frequencies
     for slot in (R_A, R_PC, R_FLAGS, R_SP, R_GIE, R_T16, R_T16_PRE, R_TM2_PRE, R_TM2_OUT, R_WDT):
         regs[slot] = 0
     if regs[R_UNDEFINED]:
@@ -188,7 +286,13 @@ def io_write(regs, io, addr, value, t):
     if (WRITE_SYNC >> addr) & 1:
         catch_up(regs, io, t)
         if addr == IO_CLKMD:
-            set_clkmd(regs, io, value)
+            cause = clock_stop_cause(io[IO_CLKMD], value)
+            if cause:
+                stop_clock(regs, io, value, cause)
+            else:
+                set_clkmd(regs, io, value)
+        elif addr == IO_IHRCR or addr == IO_ILRCR:
+            set_trim(regs, io, addr, value)
         elif addr == IO_GPCC:  # GPCC.6, the result, is read-only (DS 6.14)
             enabling = (io[IO_GPCC] ^ value) & GPCC_ENABLE
             io[IO_GPCC] = (value & ~GPCC_RESULT) | (io[IO_GPCC] & GPCC_RESULT)

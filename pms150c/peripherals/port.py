@@ -25,6 +25,7 @@ from ..device import (
 )
 from ..state import (
     MODE_RUNNING,
+    MODE_STOPEXE,
     MODE_STOPSYS,
     R_AN_DRIVEN,
     R_MODE,
@@ -93,8 +94,9 @@ def input_changed(regs, io, by_host):
         return
     regs[R_PIN_IN] = new
     diff &= io[IO_PADIER]  # a disabled digital input passes no edge (DS Fig. 13)
-    if by_host and diff & ~io[IO_PAC] & PA_PIN_MASK:
-        regs[R_MODE] = MODE_RUNNING  # a pin change wakes stopsys and stopexe
+    asleep = regs[R_MODE] == MODE_STOPSYS or regs[R_MODE] == MODE_STOPEXE
+    if by_host and asleep and diff & ~io[IO_PAC] & PA_PIN_MASK:
+        regs[R_MODE] = MODE_RUNNING  # a pin change wakes stopsys and stopexe (not a hang)
     timers_run = regs[R_MODE] != MODE_STOPSYS  # no timer counts in power-down
     if diff & 1:
         rising = new & 1

@@ -6,7 +6,8 @@ Signals are the bits of one *signal word* (`signal_word`):
     bits 0..7    port A pin levels as seen from outside (`pin_levels`; bits 1, 2 are 0)
     bit 8        the Timer2 output (after TM2C.0), routed to a pin or not
     bits 16..23  INTRQ
-    bits 24..31  CLKMD (so a reader can convert cycles to time across clock switches)
+    bits 24..31  CLKMD, bits 32..39 IHRCR, bits 40..47 ILRCR (the clock word: so a reader
+                 can convert cycles to time across clock switches and trims)
 
 The core gets ``edges = (rows, meta, words)``: ``rows`` int64[n, 5], one change per row as
 (cycle, bit, level, sub, den), and ``meta`` int64[5] (M_* below). Only bits in
@@ -32,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..device import IO_CLKMD, IO_INTRQ, IO_TM2B, IO_TM2C, IO_TM2CT, IO_TM2S
+from ..device import IO_CLKMD, IO_IHRCR, IO_ILRCR, IO_INTRQ, IO_TM2B, IO_TM2C, IO_TM2CT, IO_TM2S
 from ..state import R_NEXT_EVENT, R_SYNC, R_TM2_ACC, R_TM2_PRE
 from .bus import catch_up
 from .clock import SRC_CLK, cycles_for_ticks, rate
@@ -53,6 +54,7 @@ SIG_CLKMD = 24
 TM2_BIT = 1 << SIG_TM2
 INTRQ_BITS = 0xFF << SIG_INTRQ
 CLKMD_BITS = 0xFF << SIG_CLKMD
+CLOCK_BITS = 0xFFFFFF << SIG_CLKMD  # CLKMD, IHRCR, ILRCR (peripherals/clock.clock_word)
 
 # meta slots
 M_COUNT = 0  # rows written
@@ -81,6 +83,8 @@ def signal_word(regs, io):
         | tm2_level(regs, io) << SIG_TM2
         | np.int64(io[IO_INTRQ]) << SIG_INTRQ
         | np.int64(io[IO_CLKMD]) << SIG_CLKMD
+        | np.int64(io[IO_IHRCR]) << (SIG_CLKMD + 8)
+        | np.int64(io[IO_ILRCR]) << (SIG_CLKMD + 16)
     )
 
 
@@ -92,8 +96,10 @@ def _signals(regs, io, bits):
         word = pin_levels(regs, io)
     if bits & TM2_BIT:
         word |= tm2_level(regs, io) << SIG_TM2
-    if bits & (INTRQ_BITS | CLKMD_BITS):
+    if bits & (INTRQ_BITS | CLOCK_BITS):
         word |= np.int64(io[IO_INTRQ]) << SIG_INTRQ | np.int64(io[IO_CLKMD]) << SIG_CLKMD
+        word |= np.int64(io[IO_IHRCR]) << (SIG_CLKMD + 8)
+        word |= np.int64(io[IO_ILRCR]) << (SIG_CLKMD + 16)
     return word & bits
 
 
@@ -181,7 +187,9 @@ def _tm2_flip_setup(regs, io):
     pwm = tm2c & 2 != 0
     mask = 0x3F if io[IO_TM2S] & 0x80 else 0xFF
     level = tm2_level(regs, io) ^ (tm2c & 1)
-    n_num, d_den = rate(io[IO_CLKMD], source if source >= 0 else 0)
+    n_num, d_den = rate(regs, io[IO_CLKMD], source if source >= 0 else 0)
+    if n_num == 0:
+        source = -1  # its oscillator (or the system clock) is stopped: no flips
     return (
         source,
         pwm,

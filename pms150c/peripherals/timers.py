@@ -112,7 +112,7 @@ def t16_event_cycles(regs, io, any_request):
     log_period, residue = _t16_edge_geometry(io)
     increments = 1 + ((residue - cnt - 1) & ((1 << log_period) - 1))
     ticks = increments * prescale - regs[R_T16_PRE]
-    n_num, d_den = rate(io[IO_CLKMD], source)
+    n_num, d_den = rate(regs, io[IO_CLKMD], source)
     return cycles_for_ticks(regs[R_T16_ACC], n_num, d_den, ticks)
 
 
@@ -192,7 +192,7 @@ def tm2_event_cycles(regs, io, any_request):
     if counts < 0:
         return -1
     ticks = counts * tm2_divider(io) - regs[R_TM2_PRE]
-    n_num, d_den = rate(io[IO_CLKMD], source)
+    n_num, d_den = rate(regs, io[IO_CLKMD], source)
     return cycles_for_ticks(regs[R_TM2_ACC], n_num, d_den, ticks)
 
 
@@ -225,7 +225,7 @@ def wdt_event_cycles(regs, io):
     if not wdt_enabled(io):
         return -1
     ticks = max(wdt_timeout(io) - regs[R_WDT], 1)
-    n_num, d_den = rate(io[IO_CLKMD], SRC_ILRC)
+    n_num, d_den = rate(regs, io[IO_CLKMD], SRC_ILRC)
     return cycles_for_ticks(regs[R_WDT_ACC], n_num, d_den, ticks)
 
 
@@ -242,16 +242,16 @@ def advance(regs, io, cycles):
     gated = sysclk_gated(regs)
     source = t16_time_source(io[IO_T16M])
     if source >= 0 and not (source == SRC_CLK and gated):
-        n_num, d_den = rate(clkmd, source)
+        n_num, d_den = rate(regs, clkmd, source)
         ticks, regs[R_T16_ACC] = ticks_after(regs[R_T16_ACC], n_num, d_den, cycles)
         t16_count(regs, io, ticks)
     source = tm2_time_source(io[IO_TM2C])
     if source >= 0 and not (source == SRC_CLK and gated):
-        n_num, d_den = rate(clkmd, source)
+        n_num, d_den = rate(regs, clkmd, source)
         ticks, regs[R_TM2_ACC] = ticks_after(regs[R_TM2_ACC], n_num, d_den, cycles)
         tm2_count(regs, io, ticks)
     if wdt_enabled(io):
-        n_num, d_den = rate(clkmd, SRC_ILRC)
+        n_num, d_den = rate(regs, clkmd, SRC_ILRC)
         ticks, regs[R_WDT_ACC] = ticks_after(regs[R_WDT_ACC], n_num, d_den, cycles)
         regs[R_WDT] += ticks
     regs[R_SYNC] += cycles

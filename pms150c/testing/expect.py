@@ -151,7 +151,8 @@ class _Waiter:
             m.remove_break_when(self.condition)
 
     def run(self, cycles: int) -> str:
-        """Run at most `cycles`; 'held', 'stopsys' (nothing can change any more) or ''."""
+        """Run at most `cycles`; 'held', 'stopsys' (nothing can change any more: stopsys with
+        no pin change pending, or a stopped system clock) or ''."""
         from ..machine import StopKind
 
         m = self.machine
@@ -161,6 +162,8 @@ class _Waiter:
             if self.condition(m):
                 return "held"
             if reason == StopKind.STOPSYS and m.cycles == before and not m._sched_len:
+                return "stopsys"
+            if reason == StopKind.CLOCK_STOPPED:
                 return "stopsys"
             return ""
         before = m.cycles
@@ -172,6 +175,8 @@ class _Waiter:
         if reason == StopKind.INTERRUPTED:
             raise KeyboardInterrupt
         if reason == StopKind.STOPSYS and m.cycles == before and not m._sched_len:
+            return "stopsys"
+        if reason == StopKind.CLOCK_STOPPED:  # no cycle passes any more, no pin wakes it
             return "stopsys"
         return ""
 
@@ -203,7 +208,8 @@ def run_until(
     """Run `machine` until `condition` holds (see the module docstring), for at most the
     span given (one of `cycles`, `seconds`, `ms`, `us` of simulated time). Returns the
     cycles it took (0 when it holds already), or None when it did not hold in the span
-    (the machine then stands at the end of the span, or in stopsys)."""
+    (the machine then stands at the end of the span, in stopsys, or with its clock
+    stopped)."""
     found, _, _ = _wait(machine, condition, cycles, seconds, ms, us, every)
     return found
 

@@ -10,6 +10,7 @@ __sfr __at(0x04) inten;
 __sfr __at(0x05) intrq;
 __sfr __at(0x06) t16m;
 __sfr __at(0x09) tm2b;
+__sfr __at(0x0b) ihrcr;
 __sfr __at(0x0c) integs;
 __sfr __at(0x0d) padier;
 __sfr __at(0x10) pa;
@@ -19,6 +20,7 @@ __sfr __at(0x17) tm2s;
 __sfr __at(0x1b) misc;
 __sfr __at(0x1c) tm2c;
 __sfr __at(0x1d) tm2ct;
+__sfr __at(0x1f) ilrcr;
 
 /* CLKMD: IHRC/2 = 8 MHz (IHRC/4 = 4 MHz) system clock, IHRC and ILRC on, watchdog off. */
 #define CLKMD_IHRC_DIV2 0x34
