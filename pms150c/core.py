@@ -75,6 +75,7 @@ from .peripherals.bus import (
     io_read,
     io_write,
     next_event,
+    wake_cycles,
     watchdog_ends_clock_stop,
 )
 from .peripherals.port import pa_read, pin_levels, tm2_pin_bit
@@ -103,10 +104,12 @@ from .state import (
     COND_SIGNED,
     COND_SIZE,
     COND_SPACE,
+    MODE_BOOTING,
     MODE_CLOCK_STOPPED,
     MODE_RUNNING,
     MODE_STOPEXE,
     MODE_STOPSYS,
+    MODE_WAKING,
     N_REGS,
     OP_EQ,
     OP_GE,
@@ -119,6 +122,7 @@ from .state import (
     R_CYCLES,
     R_FLAGS,
     R_GIE,
+    R_HOLD_END,
     R_INSTRUCTIONS,
     R_MODE,
     R_NEXT_EVENT,
@@ -672,6 +676,17 @@ def service(regs, io, ram, sched, end, stack_checks, edges=None):
             return ST_STOPSYS
         if mode == MODE_CLOCK_STOPPED:
             return ST_CLOCK_STOPPED
+        if mode == MODE_WAKING or mode == MODE_BOOTING:  # the CPU waits tWUP or tSBP
+            hold = regs[R_HOLD_END]
+            if hold < 0:  # woken in the cycle that ended here: tWUP counts from now
+                hold = t + wake_cycles(regs, io)
+                regs[R_HOLD_END] = hold
+            if t < hold:
+                nxt = next_event(regs, io, sched, end, False)
+                regs[R_CYCLES] = min(nxt, hold)
+                continue
+            regs[R_MODE] = MODE_RUNNING
+            mode = MODE_RUNNING
         if mode == MODE_RUNNING and regs[R_GIE] and io[IO_INTEN] & io[IO_INTRQ]:
             sp = regs[R_SP]
             if stack_checks and sp > 0x3E:

@@ -59,8 +59,21 @@ from .errors import (
 from .factory import FUSE_ADDRESS, Fuse, decode_fuse, system_area
 from .image import Image, check_words
 from .peripherals.analog import CODE_ANALOG, CODE_VDD, VDD_DEFAULT_UV
-from .peripherals.bus import clock_stop_cause, host_change, set_clkmd, set_trim, set_vdd
-from .peripherals.clock import open_time, system_clock, time_units_at
+from .peripherals.bus import (
+    boot_ilrc_clocks,
+    clock_stop_cause,
+    host_change,
+    set_clkmd,
+    set_trim,
+    set_vdd,
+)
+from .peripherals.clock import (
+    close_time,
+    ilrc_periods_in_cycles,
+    open_time,
+    system_clock,
+    time_units_at,
+)
 from .peripherals.port import drive, input_level, pa_read, pin_directions, pin_levels
 from .state import (
     CLOCK_STOP_DISABLED,
@@ -71,6 +84,7 @@ from .state import (
     R_A,
     R_AN_BASE,
     R_AN_DRIVEN,
+    R_CLK_SINCE,
     R_CLOCK_STOP,
     R_CLOCK_STOP_PC,
     R_CLOCK_STOPS,
@@ -596,7 +610,14 @@ class Machine:
             self._regs[slot] = self._ihrc_base
         for slot in (R_ILRC_BASE_HZ, R_ILRC_HZ):
             self._regs[slot] = self._ilrc_base
+        # the boot-up time tSBP at the reset clock (ILRC/1) passes before the first
+        # instruction: in time_s, not in cycles (which count from that instruction)
+        boot = ilrc_periods_in_cycles(
+            self._regs, int(self._io[IO_CLKMD]), boot_ilrc_clocks(self._regs)
+        )
+        self._regs[R_CLK_SINCE] = -boot
         open_time(self._regs, int(self._io[IO_CLKMD]))
+        close_time(self._regs, 0)
         if self._signals is not None:  # recordings start over at cycle 0
             self._signals.restart()
         if self._profile_counts is not None:  # a profile counts from power-on again
@@ -637,7 +658,8 @@ class Machine:
 
     @property
     def mode(self) -> str:
-        """``"running"``, ``"stopsys"`` or ``"stopexe"``."""
+        """``"running"``, ``"stopsys"``, ``"stopexe"``, ``"waking"`` (the wake-up time after
+        a sleep), ``"booting"`` (the boot-up time after a reset) or ``"clock_stopped"``."""
         return MODE_NAMES[int(self._regs[R_MODE])]
 
     @property

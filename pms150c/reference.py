@@ -64,6 +64,10 @@ IRQ_CMP = 0x10
 
 RUNNING, STOPSYS, STOPEXE = "running", "stopsys", "stopexe"
 CLOCK_STOPPED = "clock_stopped"  # no running oscillator drives the system clock
+WAKING = "waking"  # woken from a sleep: the CPU waits the wake-up time tWUP
+BOOTING = "booting"  # after a reset: the CPU waits the boot-up time tSBP, nothing ticks
+# tSBP and tWUP in ILRC clocks (DS 5.2, 5.10.3 Table 5, 6.13 MISC.5): fast or slow
+FAST_ILRC_CLOCKS, SLOW_ILRC_CLOCKS = 32, 2048
 
 # Clock sources a peripheral can count. "clk" is the system clock itself.
 CLK, IHRC, ILRC = "clk", "ihrc", "ilrc"
@@ -171,6 +175,8 @@ class ReferenceMachine:
         self._time_fs = 0  # time at the start of the current segment
         self._segment: tuple[int, int, int] = (0, 0, 1)  # (start cycle, f_osc, divider)
         self._clock: tuple[int, int] = (0, 1)  # the system clock: (f_osc, divider)
+        self._boot_fast = self.fuse.fast_boot  # the fuse word's boot-up time (DS 8)
+        self._hold_end: int | None = None  # booting/waking: the cycle the CPU resumes at
         self._host: list[int | None] = [None] * 8  # levels the host drives; None = undriven
         self.vdd_uv = round(vdd * 1e6)  # VDD and the analog levels the host drives, in uV
         self._analog: dict[int, int] = {}
@@ -181,6 +187,8 @@ class ReferenceMachine:
         self._reset_chip()
         if self.random:
             self.ram = bytearray(self._random_byte() for _ in range(RAM_BYTES))
+        # power-on: tSBP at the reset clock passes before cycle 0 (time counts it, cycles not)
+        self._time_fs = self._ilrc_cycles(self._boot_clocks()) * FS // self._hz[ILRC]
 
     def _random_byte(self) -> int:
         x = self._rng
@@ -224,9 +232,27 @@ class ReferenceMachine:
 
     def _chip_reset(self, at: int) -> None:
         """A watchdog time-out or the `reset` instruction: RAM kept, time goes on; the
-        reset clock runs from cycle `at`."""
+        reset clock runs from cycle `at`, where the boot-up time begins."""
         self._reset_chip(at)
+        self.mode = BOOTING
+        self._hold_end = at + self._ilrc_cycles(self._boot_clocks())
         self.resets += 1
+
+    def _boot_clocks(self) -> int:
+        return FAST_ILRC_CLOCKS if self._boot_fast else SLOW_ILRC_CLOCKS
+
+    def _ilrc_cycles(self, clocks: int) -> int:
+        """System cycles at the clock in force that `clocks` ILRC periods take (rounded up:
+        the CPU resumes at the first boundary after them)."""
+        f_osc, divider = self._clock
+        if not f_osc:
+            return clocks
+        return -(-clocks * f_osc // (self._hz[ILRC] * divider))
+
+    def _wake(self) -> None:
+        """A wake-up event: the wake-up time counts from the boundary that ends this cycle."""
+        self.mode = WAKING
+        self._hold_end = None
 
     # -- registers ------------------------------------------------------------------------------
 
@@ -406,9 +432,11 @@ class ReferenceMachine:
         before = self._input_levels()
         self._host[pin] = None if level is None else int(bool(level))
         changed = before ^ self._input_levels()
+        if self.mode == BOOTING:
+            return  # held in reset: the level changes, nothing reacts to it
         if changed >> pin & 1 and not self.io[PAC] >> pin & 1 and self.io[PADIER] >> pin & 1:
             if self.mode in (STOPSYS, STOPEXE):
-                self.mode = RUNNING  # a pin change wakes stopsys and stopexe, not a hang
+                self._wake()  # a pin change wakes stopsys and stopexe, not a hang
         self._input_edges(before)
 
     def schedule_pin(self, cycle: int, pin: int, level: int | None) -> None:
@@ -520,7 +548,7 @@ class ReferenceMachine:
             self.io[INTRQ] |= IRQ_CMP
         mode = self.mode
         if self.io[GPCS] & 0x40 and mode == STOPEXE:
-            self.mode = RUNNING  # comparator wake-up (GPCC.7 and GPCS.6, DS 5.10.1)
+            self._wake()  # comparator wake-up (GPCC.7 and GPCS.6, DS 5.10.1)
         if new and self.io[TM2C] >> 4 == 0b0101 and mode != STOPSYS:
             self._tm2_source_ticks(1)  # Timer2 clocked by the comparator's rising edges
 
@@ -631,11 +659,12 @@ class ReferenceMachine:
 
         In stopexe the system clock is off (DS 5.10.1): a timer clocked by it does not
         count. The mode is the one the cycle started in, even if a timer wakes the chip
-        during it. Nothing ticks in stopsys or once the clock has stopped."""
-        if self.mode in (STOPSYS, CLOCK_STOPPED):
+        during it. Nothing ticks in stopsys, while booting or once the clock has stopped;
+        while waking from a sleep the system clock is still off."""
+        if self.mode in (STOPSYS, CLOCK_STOPPED, BOOTING):
             return
         io = self.io
-        sysclk = self.mode != STOPEXE
+        sysclk = self.mode not in (STOPEXE, WAKING)
         if io[T16M] & 0xE0:  # not stopped
             self._tick_t16(sysclk)
         if io[TM2C] & 0xF0:  # not off
@@ -647,7 +676,7 @@ class ReferenceMachine:
         """A peripheral raises an interrupt request; any request wakes `stopexe`."""
         self.io[INTRQ] |= bit
         if self.mode == STOPEXE:
-            self.mode = RUNNING
+            self._wake()
 
     def _tick_t16(self, sysclk: bool) -> None:
         source = _T16_SOURCES.get(self.io[T16M] >> 5)
@@ -861,6 +890,15 @@ class ReferenceMachine:
             self._log_signals()
         if self.mode in (STOPSYS, CLOCK_STOPPED):
             return
+        if self.mode in (WAKING, BOOTING):
+            if self._hold_end is None:  # woken in the cycle that ended here
+                fast = self.io[MISC] & 0x20 or self._boot_fast
+                clocks = FAST_ILRC_CLOCKS if fast else SLOW_ILRC_CLOCKS
+                self._hold_end = self.cycles + self._ilrc_cycles(clocks)
+            if self.cycles < self._hold_end:
+                self._elapse(1)
+                return
+            self.mode = RUNNING
         if self.mode == STOPEXE:
             self._elapse(1)
         elif self._interrupt_pending():

@@ -66,6 +66,7 @@ R_ILRC_BASE_HZ = 46  # the ILRC's frequency at the reset trim code (Machine(ilrc
 R_CLOCK_STOP = 47  # the last clock stop: cause (CLOCK_STOP_*) | CLKMD written << 8
 R_CLOCK_STOP_PC = 48  # pc of the instruction whose CLKMD write stopped the clock
 R_CLOCK_STOPS = 49  # clock stops so far (a watchdog may reset the chip out of one)
+R_HOLD_END = 50  # booting/waking: the cycle the CPU resumes at (-1: set at the next boundary)
 
 N_REGS = 80
 
@@ -73,7 +74,9 @@ MODE_RUNNING = 0
 MODE_STOPSYS = 1
 MODE_STOPEXE = 2
 MODE_CLOCK_STOPPED = 3  # no running oscillator drives the system clock: the CPU hangs
-MODE_NAMES = ("running", "stopsys", "stopexe", "clock_stopped")
+MODE_WAKING = 4  # woken from stopsys/stopexe, the CPU waits the wake-up time (tWUP)
+MODE_BOOTING = 5  # after a reset the CPU waits the boot-up time (tSBP); nothing ticks
+MODE_NAMES = ("running", "stopsys", "stopexe", "clock_stopped", "waking", "booting")
 
 # Causes of a clock stop (R_CLOCK_STOP & 0xFF), DS 6.3 and 9.2.3.
 CLOCK_STOP_RESERVED = 1  # CLKMD selects a reserved code: no oscillator

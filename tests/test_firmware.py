@@ -60,14 +60,18 @@ def test_uart_sends_hello_at_115200_baud(sdcc_build):
 
 
 def test_uart_bits_are_69_cycles_apart(sdcc_build):
-    """Timer2 period mode on the IHRC through the scaler /2 with TM2B = 68: an interrupt,
-    and an edge, every 69 cycles (uart_hello.c); 8 MHz / 69 = 115942 baud."""
+    """Timer2 period mode on the IHRC through the scaler /2 with TM2B = 68: an interrupt
+    every 69 cycles exactly (uart_hello.c); 8 MHz / 69 = 115942 baud. main waits awake (a
+    sleep's wake-up time is far longer than a bit), so each entry, and edge, waits for
+    the instruction in progress: on the timer's 69-cycle grid, at most 1 cycle late."""
     m = Machine.from_ihx(sdcc_build("uart_hello"))
     tx = m.record_pins(7)
     m.run(2_000_000)
     assert m.mode == "stopsys"
     times = tx.times(7)[1:]  # after main's first write (the idle level)
-    assert {(b - a) % 69 for a, b in zip(times, times[1:], strict=False)} == {0}
+    offsets = [(t - times[0]) % 69 for t in times]
+    offsets = [o - 69 if o > 34 else o for o in offsets]  # early or late against the first
+    assert max(offsets) - min(offsets) <= 1 and len(times) > 30  # "Hello\n": 38 changes
 
 
 @pytest.mark.parametrize("clock", ["CLKMD_IHRC_DIV2", "CLKMD_IHRC_DIV4"])

@@ -90,9 +90,11 @@ def test_stopexe_stops_a_timer16_on_the_system_clock():
     # system clock"; only a timer not on SYSCLK wakes the chip.
     m = machine(
         """
+        mov a, #0xF4
+        mov.io 0x03, a      ; 1: ILRC, watchdog off (DS 5.10.1: off before stopexe)
         mov a, #0x20
-        mov.io 0x06, a      ; 1: T16 from CLK, /1, bit 8: counts in cycle 1
-        stopexe             ; 2: the system clock is off from this cycle on
+        mov.io 0x06, a      ; 3: T16 from CLK, /1, bit 8: counts in cycle 3
+        stopexe             ; 4: the system clock is off from this cycle on
     after:
         inc 0x20
         stopsys
@@ -101,9 +103,12 @@ def test_stopexe_stops_a_timer16_on_the_system_clock():
     assert m.run(100_000) == StopReason.MAX_CYCLES
     assert (m.mode, m.t16, int(m.ram[0x20])) == ("stopexe", 1, 0)
     assert m.io_peek(0x05) & 0x04 == 0  # no request either
-    m.set_pin(7, 1)  # a pin toggle wakes it; the timer counts again from then on
+    m.set_pin(7, 1)  # a pin toggle wakes it: after the wake-up time the timer counts again
+    assert m.mode == "waking"
     assert m.run() == StopReason.STOPSYS
-    assert m.t16 == 1 + 1  # the count of `inc`'s cycle (stopsys's own cycle has no clock)
+    # the wake-up time (32 ILRC clocks = 32 cycles of ILRC/1) still has the clock off;
+    # then the count of `inc`'s cycle (stopsys's own cycle has no clock)
+    assert (m.t16, m.cycles) == (1 + 1, 100_000 + 32 + 2)
 
 
 @pytest.mark.parametrize("kind", [Machine, ReferenceMachine])
@@ -112,7 +117,9 @@ def test_stopexe_is_woken_by_timer16_on_the_ilrc(kind):
     # will be waken up after the Timer16 counts 256 ILRC clocks". System clock IHRC/2 =
     # 8 MHz: one ILRC tick per 8e6 / 59e3 cycles; the phase accumulator starts with the
     # T16M write at cycle 3, so the 256th tick ends cycle 3 + ceil(256 * 16e6 / (2 * 59e3))
-    # - 1 = 3 + 34712 - 1 = 34714 and the CPU runs `inc` at 34715.
+    # - 1 = 3 + 34712 - 1 = 34714: the wake-up event. The CPU runs `inc` after the wake-up
+    # time, 32 ILRC clocks (DS 5.10.3 Table 5; fast: the factory fuse's fast boot-up):
+    # ceil(32 * 16e6 / (2 * 59e3)) = 4339 cycles, at 34715 + 4339. T16 counts on meanwhile.
     m = kind(
         assemble(
             """
@@ -121,14 +128,17 @@ def test_stopexe_is_woken_by_timer16_on_the_ilrc(kind):
             mov a, #0xC0
             mov.io 0x06, a      ; 3: T16 from ILRC, /1, bit 8
             stopexe             ; 4
-            inc 0x20            ; 34715
-            stopsys             ; 34716
+            inc 0x20            ; 39054
+            stopsys             ; 39055
             """
         )
     )
     assert m.run(100_000) == StopReason.STOPSYS
     wake = 3 + math.ceil(256 * 16_000_000 / (2 * 59_000)) - 1 + 1
-    assert (m.cycles, m.t16, int(m.ram[0x20])) == (wake + 2, 256, 1)
+    resume = wake + math.ceil(32 * 16_000_000 / (2 * 59_000))
+    ticks = (resume + 1 - 3) * 2 * 59_000 // 16_000_000  # cycles 3 .. resume (inc's cycle)
+    assert (m.cycles, m.t16, int(m.ram[0x20])) == (resume + 2, ticks, 1)
+    assert ticks == 256 + 32
 
 
 @pytest.mark.parametrize("kind", [Machine, ReferenceMachine])
@@ -137,8 +147,9 @@ def test_stopexe_timer2_wakes_only_when_not_on_the_system_clock(kind, source, wa
     # TM2C[7:4] = 0001 CLK or 0010 IHRC; period mode, TM2B = 99: counts 1..99 take TM2CT
     # to 99 and the 100th finds TM2CT == TM2B (the match). System clock IHRC/4 (4 MHz):
     # the IHRC gives 4 ticks per cycle from the TM2C write at cycle 5, so the match ends
-    # cycle 5 + ceil(100 / 4) - 1 = 29 and the CPU wakes at 30 (inc), stopsys at 31. On
-    # the system clock Timer2 stops in stopexe (DS 5.10.1).
+    # cycle 5 + ceil(100 / 4) - 1 = 29: the wake-up event at 30; after the wake-up time
+    # of ceil(32 * 16e6 / (4 * 59e3)) = 2170 cycles `inc` runs, then stopsys. On the system
+    # clock Timer2 stops in stopexe (DS 5.10.1).
     m = kind(
         assemble(
             f"""
@@ -157,7 +168,8 @@ def test_stopexe_timer2_wakes_only_when_not_on_the_system_clock(kind, source, wa
     reason = m.run(10_000)
     if wakes:
         assert reason == StopReason.STOPSYS
-        assert (m.cycles, int(m.ram[0x20])) == (5 + math.ceil(100 / 4) + 2, 1)
+        resume = 5 + math.ceil(100 / 4) + math.ceil(32 * 16_000_000 / (4 * 59_000))
+        assert (m.cycles, int(m.ram[0x20])) == (resume + 2, 1)
     else:
         assert reason == StopReason.MAX_CYCLES
         assert m.mode == "stopexe" and int(m.ram[0x20]) == 0
@@ -171,7 +183,8 @@ def test_stopexe_without_events_sleeps_until_the_limit():
     m.schedule_pin(1500, 0, 1)  # PA0: input, PADIER.0 = 1 after reset -> wakes at 1500
     m.breakpoints.add(1)
     assert m.run(10_000) == StopReason.BREAKPOINT
-    assert (m.cycles, m.mode) == (1500, "running")
+    # then the wake-up time: 32 ILRC clocks (fast, by the factory fuse) at ILRC/1
+    assert (m.cycles, m.mode) == (1500 + 32, "running")
 
 
 def test_pa0_interrupt_from_a_scheduled_rising_edge():
@@ -219,14 +232,19 @@ def test_watchdog_resets_at_the_exact_cycle_and_keeps_ram():
     assert (m.cycles, m.resets, m.pc) == (8191, 0, 1)
     m.step()  # the goto at 8191: the reset happens in its first cycle
     assert (m.cycles, m.resets, m.pc, int(m.ram[0x20])) == (8193, 1, 0, 1)
+    # then the boot-up time tSBP (DS 5.2, Fig. 11): 32 ILRC clocks (the factory fuse word's
+    # fast boot-up) at the reset clock ILRC/1, from 8192: the CPU resumes at 8224
+    assert m.mode == "booting"
+    m.run(8224 - m.cycles)
+    assert (m.cycles, int(m.ram[0x20])) == (8224, 1)
     m.step()
     assert int(m.ram[0x20]) == 2
-    # the count restarted with the tick of cycle 8192: next time-out in cycle 16383.
-    # After the reset: inc at 8193, gotos at even cycles 8194, ..., 16380, 16382.
-    m.run(16382 - m.cycles)
-    assert (m.cycles, m.resets) == (16382, 1)
+    # nothing ticks while booting: the count restarts with the tick of cycle 8224, next
+    # time-out in cycle 8224 + 8191 = 16415. inc at 8224, gotos at odd cycles 8225, ...
+    m.run(16415 - m.cycles)
+    assert (m.cycles, m.resets) == (16415, 1)
     m.step()
-    assert (m.cycles, m.resets, m.pc) == (16384, 2, 0)
+    assert (m.cycles, m.resets, m.pc) == (16417, 2, 0)
 
 
 def test_wdreset_keeps_the_watchdog_quiet():
@@ -410,9 +428,9 @@ def test_stopsys_halts_and_a_pin_change_wakes_it():
     assert m.run(1000) == StopReason.STOPSYS  # nothing runs, no time passes
     assert (m.cycles, int(m.ram[0x20])) == (1, 0)
     m.set_pin(7, 1)  # PA7: input, PADIER.7 = 1 after reset
-    assert m.mode == "running"
+    assert m.mode == "waking"  # the wake-up time: 32 ILRC clocks at ILRC/1 (DS 5.10.3)
     assert m.run() == StopReason.STOPSYS
-    assert (m.cycles, int(m.ram[0x20])) == (3, 1)
+    assert (m.cycles, int(m.ram[0x20])) == (1 + 32 + 2, 1)
 
 
 def test_stopsys_is_not_woken_by_a_pin_with_its_wake_up_disabled():
@@ -454,7 +472,8 @@ def test_clock_switch_sets_clock_and_time():
     # cycle 0 ran at ILRC (59 kHz); from the write at cycle 1 on, IHRC/2 = 8 MHz
     assert m.cycles == 1002
     assert m.clock_hz == 8_000_000
-    assert m.time_s == pytest.approx(1 / 59_000 + 1001 / 8_000_000, rel=1e-12)
+    # plus the power-on boot-up time before cycle 0: 32 ILRC clocks (fast, factory fuse)
+    assert m.time_s == pytest.approx(33 / 59_000 + 1001 / 8_000_000, rel=1e-12)
 
 
 # -- PADIER gates the pad's digital input (DS Fig. 13, p. 42; pin table, pp. 10-11) ---------
@@ -506,7 +525,8 @@ def test_a_pin_whose_padier_bit_is_0_cannot_wake_stopsys(kind, padier, wakes):
     assert m.run(100) == StopReason.STOPSYS and m.cycles == 3
     m.set_pin(4, 1)  # PA4 toggles: PADIER.4 decides
     m.run(100)
-    assert (int(m.ram[0x20]), m.cycles) == ((1, 5) if wakes else (0, 3))
+    # woken: the wake-up time, 32 ILRC clocks at ILRC/1, then inc and stopsys
+    assert (int(m.ram[0x20]), m.cycles) == ((1, 3 + 32 + 2) if wakes else (0, 3))
 
 
 @BOTH

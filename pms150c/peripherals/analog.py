@@ -30,7 +30,6 @@ from numba import njit
 
 from ..device import IO_EOSCR, IO_GPCC, IO_GPCS, IO_INTEGS, IO_INTRQ, IO_TM2C
 from ..state import (
-    MODE_RUNNING,
     MODE_STOPEXE,
     MODE_STOPSYS,
     R_AN_BASE,
@@ -39,7 +38,7 @@ from ..state import (
     R_PIN_IN,
     R_VDD_UV,
 )
-from .timers import tm2_count
+from .timers import tm2_count, wake
 
 BANDGAP_UV = 1_200_000  # DS 5.5.3: the internal band-gap reference, 1.20 V
 VDD_DEFAULT_UV = 5_000_000  # our choice: the DS's characterisation supply (4.1: VDD = 5.0 V)
@@ -131,7 +130,7 @@ def comparator_update(regs, io, quiet):
     if edge == 0 or (edge == 1 and new) or (edge == 2 and not new):
         io[IO_INTRQ] |= INT_CMP  # not `request`: only GPCS.6 lets the comparator wake
     if io[IO_GPCS] & GPCS_WAKE and mode == MODE_STOPEXE:
-        regs[R_MODE] = MODE_RUNNING
+        wake(regs)  # after the wake-up time, as any wake-up
     if new and (io[IO_TM2C] >> 4) & 15 == TM2_SOURCE_COMPARATOR and mode != MODE_STOPSYS:
         tm2_count(regs, io, 1)
 

@@ -30,10 +30,12 @@ from ..device import (
     IO_TM2CT,
     IO_TM2S,
 )
+from ..factory import BOOT_FAST_BITS
 from ..state import (
     CLOCK_STOP_DISABLED,
     CLOCK_STOP_RESERVED,
     CLOCK_STOP_SWITCH,
+    MODE_BOOTING,
     MODE_CLOCK_STOPPED,
     MODE_RUNNING,
     R_A,
@@ -43,7 +45,9 @@ from ..state import (
     R_CLOCK_STOP,
     R_CLOCK_STOPS,
     R_FLAGS,
+    R_FUSE,
     R_GIE,
+    R_HOLD_END,
     R_IHRC_BASE_HZ,
     R_IHRC_HZ,
     R_ILRC_BASE_HZ,
@@ -86,6 +90,7 @@ from .clock import (
     OSC_NONE,
     clock_select,
     close_time,
+    ilrc_periods_in_cycles,
     open_time,
     osc_enabled,
     rescale_phase,
@@ -104,6 +109,9 @@ from .timers import (
 
 CLKMD_RESET = IO_RESET[IO_CLKMD]
 PADIER_RESET = IO_RESET[IO_PADIER]
+# Boot-up (tSBP) and wake-up (tWUP) times in ILRC clocks (DS 5.2, 5.10.3 Table 5, 6.13).
+FAST_ILRC_CLOCKS = 32
+SLOW_ILRC_CLOCKS = 2048
 
 # Registers whose value at read time depends on peripheral progress. INTRQ is not among
 # them: a request bit cannot go 0 -> 1 before the core's next event (`next_event` plans
@@ -226,9 +234,32 @@ def set_trim(regs, io, addr, value):
 
 
 @njit(cache=True, _nrt=False)
+def fast_boot(regs):
+    """The fuse word's boot-up time (bits 11:10, pms150c/factory.py): fast only when both
+    bits are set."""
+    return regs[R_FUSE] & BOOT_FAST_BITS == BOOT_FAST_BITS
+
+
+@njit(cache=True, _nrt=False)
+def boot_ilrc_clocks(regs):
+    """tSBP in ILRC clocks: fast or slow boot-up by the fuse word (DS 5.2, 8)."""
+    return FAST_ILRC_CLOCKS if fast_boot(regs) else SLOW_ILRC_CLOCKS
+
+
+@njit(cache=True, _nrt=False)
+def wake_cycles(regs, io):
+    """tWUP in cycles of the clock in force: 32 ILRC clocks with MISC.5 (fast wake-up) or
+    the fast boot-up, else 2048 (DS 6.13, 5.10.3 Table 5)."""
+    fast = io[IO_MISC] & 0x20 or fast_boot(regs)
+    ticks = FAST_ILRC_CLOCKS if fast else SLOW_ILRC_CLOCKS
+    return ilrc_periods_in_cycles(regs, io[IO_CLKMD], ticks)
+
+
+@njit(cache=True, _nrt=False)
 def chip_reset(regs, io):
     """Watchdog or `reset` instruction: power-on state except RAM, time and pins (with
-    undefined="random", A, FLAG, SP, INTEN and INTRQ drawn again)."""
+    undefined="random", A, FLAG, SP, INTEN and INTRQ drawn again); the CPU then waits the
+    boot-up time (mode booting, nothing ticks) at the reset clock."""
     set_clkmd(regs, io, CLKMD_RESET)
     for i in range(io.size):
         io[i] = 0
@@ -243,7 +274,10 @@ def chip_reset(regs, io):
         regs[slot] = 0
     if regs[R_UNDEFINED]:
         random_registers(regs, io)
-    regs[R_MODE] = MODE_RUNNING
+    regs[R_MODE] = MODE_BOOTING
+    regs[R_HOLD_END] = regs[R_SYNC] + ilrc_periods_in_cycles(
+        regs, CLKMD_RESET, boot_ilrc_clocks(regs)
+    )
     regs[R_RESETS] += 1
     regs[R_PIN_IN] = input_level(regs, io)  # pull-ups off: no edge effects
 
@@ -251,11 +285,19 @@ def chip_reset(regs, io):
 @njit(cache=True, _nrt=False)
 def catch_up(regs, io, to):
     """Advance the peripherals to cycle `to`; a watchdog time-out on the way resets the chip
-    at the exact cycle, and the peripherals go on from the reset state."""
+    at the exact cycle, and the peripherals go on from the reset state once it has booted
+    (nothing ticks while it boots)."""
     while True:
         n = to - regs[R_SYNC]
         if n <= 0:
             return
+        if regs[R_MODE] == MODE_BOOTING:
+            if to <= regs[R_HOLD_END]:
+                regs[R_SYNC] = to
+                return
+            regs[R_SYNC] = max(regs[R_SYNC], regs[R_HOLD_END])
+            regs[R_MODE] = MODE_RUNNING  # booted
+            continue
         e = wdt_event_cycles(regs, io)
         if 0 <= e <= n:
             advance(regs, io, e)

@@ -154,6 +154,17 @@ def rescale_phase(acc, old_den, new_den):
     return acc * new_den // old_den
 
 
+@njit(cache=True, _nrt=False)
+def ilrc_periods_in_cycles(regs, clkmd, ticks):
+    """System cycles (at CLKMD's clock) that `ticks` ILRC periods take, the ILRC's phase
+    starting at 0: the boot-up and wake-up times, counted in ILRC clocks (DS 4.1), pass
+    in cycles of the clock that runs then. With no clock, `ticks` cycles."""
+    f_osc, d = system_clock(regs, clkmd)
+    if f_osc == 0:
+        return ticks
+    return cycles_for_ticks(0, regs[R_ILRC_HZ] * d, f_osc, ticks)
+
+
 # -- time --------------------------------------------------------------------------------
 
 FS_PER_S = TIME_UNITS_PER_S

@@ -24,7 +24,7 @@ from ..device import (
     PA_PIN_MASK,
 )
 from ..state import (
-    MODE_RUNNING,
+    MODE_BOOTING,
     MODE_STOPEXE,
     MODE_STOPSYS,
     R_AN_DRIVEN,
@@ -34,7 +34,7 @@ from ..state import (
     R_PIN_IN,
 )
 from .analog import comparator_on_pa0, comparator_update
-from .timers import INT_PA0, request, t16_count, tm2_count, tm2_level
+from .timers import INT_PA0, request, t16_count, tm2_count, tm2_level, wake
 
 PA5_BIT = 0x20
 
@@ -94,9 +94,11 @@ def input_changed(regs, io, by_host):
         return
     regs[R_PIN_IN] = new
     diff &= io[IO_PADIER]  # a disabled digital input passes no edge (DS Fig. 13)
+    if regs[R_MODE] == MODE_BOOTING:
+        return  # the chip is held in reset: no request, no count, no wake-up
     asleep = regs[R_MODE] == MODE_STOPSYS or regs[R_MODE] == MODE_STOPEXE
     if by_host and asleep and diff & ~io[IO_PAC] & PA_PIN_MASK:
-        regs[R_MODE] = MODE_RUNNING  # a pin change wakes stopsys and stopexe (not a hang)
+        wake(regs)  # a pin change wakes stopsys and stopexe (not a hang)
     timers_run = regs[R_MODE] != MODE_STOPSYS  # no timer counts in power-down
     if diff & 1:
         rising = new & 1

@@ -24,8 +24,9 @@ from ..device import (
     IO_TM2S,
 )
 from ..state import (
-    MODE_RUNNING,
     MODE_STOPEXE,
+    MODE_WAKING,
+    R_HOLD_END,
     R_MODE,
     R_SYNC,
     R_T16,
@@ -46,9 +47,18 @@ INT_TM2 = 0x40
 
 @njit(cache=True, _nrt=False)
 def sysclk_gated(regs):
-    """True in stopexe: the system clock is off (DS 5.10.1), so a timer clocked by it
-    (SRC_CLK) neither counts nor wakes the chip; IHRC, ILRC and pin clocks go on."""
-    return regs[R_MODE] == MODE_STOPEXE
+    """True in stopexe and while waking from it: the system clock is off (DS 5.10.1), so a
+    timer clocked by it (SRC_CLK) neither counts nor wakes the chip; IHRC, ILRC and pin
+    clocks go on."""
+    return regs[R_MODE] == MODE_STOPEXE or regs[R_MODE] == MODE_WAKING
+
+
+@njit(cache=True, _nrt=False)
+def wake(regs):
+    """A wake-up event: the CPU wakes after the wake-up time, which the next boundary
+    service counts from there (R_HOLD_END = -1)."""
+    regs[R_MODE] = MODE_WAKING
+    regs[R_HOLD_END] = -1
 
 
 @njit(cache=True, _nrt=False)
@@ -56,7 +66,7 @@ def request(regs, io, bit):
     """Set an INTRQ bit; any request (even of a bit already set) wakes a CPU in stopexe."""
     io[IO_INTRQ] |= bit
     if regs[R_MODE] == MODE_STOPEXE:
-        regs[R_MODE] = MODE_RUNNING
+        wake(regs)
 
 
 # -- Timer16 -----------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 /* "Hello\n" at 115200 baud (8N1) on PA7, bit-banged from the Timer2 interrupt.
    Timer2 counts the 16 MHz IHRC through its scaler /2 in period mode with TM2B = 68: an
    interrupt every 69 * 2 IHRC ticks = 69 cycles of the 8 MHz system clock, one bit time
-   (8 MHz / 69 = 115942 baud, 0.6 % fast). Not the system clock itself: main sleeps in
-   stopexe, where a timer on the system clock stops (DS 5.10.1). The ISR first writes
-   the level it prepared at the previous interrupt, then prepares the next one: a 0 start
-   bit, 8 data bits LSB first, a 1 stop bit. main sleeps in stopexe while a byte goes out,
-   so every interrupt wakes the same sleeping CPU and every edge falls the same number of
-   cycles after its interrupt: 69 cycles apart. */
+   (8 MHz / 69 = 115942 baud, 0.6 % fast). The ISR first writes the level it prepared at
+   the previous interrupt, then prepares the next one: a 0 start bit, 8 data bits LSB
+   first, a 1 stop bit. main waits awake: a sleep would not do, its wake-up time (32 ILRC
+   clocks, 0.54 ms; DS 5.10.3) is far longer than a bit (8.7 us). So an edge comes after
+   the instruction in progress when the interrupt arrives: 69 +- 1 cycles apart. */
 #include "pms150c.h"
 
 #define TX 0x80 /* PA7 */
@@ -22,6 +21,7 @@ volatile unsigned char tx_pa = TX; /* the level to write at the next interrupt *
 volatile unsigned char tx_byte;    /* data bits still to prepare, LSB first */
 volatile unsigned char tx_bits;    /* levels still to prepare: 10 per byte */
 volatile unsigned char sent;
+volatile unsigned char interrupts; /* Timer2 interrupts so far (modulo 256) */
 
 const char message[] = "Hello\n";
 
@@ -31,6 +31,7 @@ void uart_isr(void) __interrupt(0)
 {
     pa = tx_pa;
     intrq = 0;
+    interrupts++;
     if (tx_bits) {
         tx_bits--;
         if (tx_bits == 9) {
@@ -46,11 +47,14 @@ void uart_isr(void) __interrupt(0)
 
 static void uart_putc(char c)
 {
+    unsigned char seen;
     tx_byte = c;
     tx_bits = 10;
     while (tx_bits) /* the stop bit is prepared last ... */
-        __asm__("stopexe\n nop");
-    __asm__("stopexe\n nop"); /* ... and written at the next interrupt */
+        ;
+    seen = interrupts;
+    while (interrupts == seen) /* ... and written at the next interrupt */
+        ;
 }
 
 void main(void)
