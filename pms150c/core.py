@@ -642,10 +642,15 @@ def _log_write(regs, io, edges, t, sig):
 
 
 @njit(cache=True, _nrt=False)
-def service(regs, io, ram, sched, end, stack_checks, edges=None):
+def service(regs, io, ram, sched, end, stack_checks, edges=None, entry_is_a_step=False):
     """Everything that happens at an instruction boundary besides executing: catch the
     peripherals up, stop at the run's end, apply due pin changes, enter an interrupt, sleep
     through stopexe; then plan the next event. Returns ST_RUN to let the CPU execute.
+
+    With `entry_is_a_step` (the data-condition variant) it returns right after an interrupt
+    entry, with the next event due at once: the entry is a step of its own, as
+    Machine.step makes it, so the next boundary's pin changes come after the core has
+    looked at the state the entry left.
 
     With the signal log (`edges`, see peripherals/signals.py) every change on the way is
     logged; the service returns ST_EDGES_FULL before it does anything when the log has too
@@ -701,6 +706,9 @@ def service(regs, io, ram, sched, end, stack_checks, edges=None):
             regs[R_GIE] = 0
             regs[R_PC] = INTERRUPT_VECTOR
             regs[R_CYCLES] = t + INTERRUPT_ENTRY_CYCLES
+            if entry_is_a_step:
+                regs[R_NEXT_EVENT] = 0
+                return ST_RUN
             continue
         nxt = next_event(regs, io, sched, end, mode == MODE_STOPEXE)
         if edges is not None:
@@ -805,7 +813,7 @@ def run(
                 gie = regs[R_GIE]
             if conds is not None:
                 gie = regs[R_GIE]
-            st = service(regs, io, ram, sched, end, stack_checks, edges)
+            st = service(regs, io, ram, sched, end, stack_checks, edges, conds is not None)
             a = regs[R_A]
             pc = regs[R_PC] & PC_MASK
             flags = regs[R_FLAGS]
@@ -825,6 +833,8 @@ def run(
                         regs[R_WATCH_PC] = -1  # no instruction: the interrupt entry
                         status = ST_CONDITION
                         break
+                    next_ev = 0  # the service returned after the entry: its boundary next
+                    continue
             if st != ST_RUN:
                 status = st
                 break
