@@ -73,7 +73,8 @@ def test_uart_reports_a_framing_error_and_keeps_decoding():
     m = idle()
     m.set_pin(5, 1)
     uart = m.attach(Uart(tx=5, baud=19200))
-    steps = uart_steps(b"A", 19200, Fraction(1, 2000), stop_bit=0)
+    # from 1 ms: time since power-on starts after the boot-up time (32 ILRC clocks, 0.54 ms)
+    steps = uart_steps(b"A", 19200, Fraction(1, 1000), stop_bit=0)
     steps += [(steps[-1][0] + Fraction(2, 19200), 1)]  # the line idles again
     steps += uart_steps(b"B", 19200, Fraction(2, 1000))
     m.attach(Waveform(5, steps))
