@@ -1,5 +1,6 @@
-"""Virtual devices on the pins: a UART, a button, pulse and waveform generators, SPI
-slaves (an SPI flash), an I2C EEPROM and a WS2812 LED chain.
+"""Virtual devices on the pins: a UART, a button, pulse and waveform generators, an analog
+source (a pin's voltage or the supply), SPI slaves (an SPI flash), an I2C EEPROM and a
+WS2812 LED chain.
 
 The protocol: a `Device` is attached to a Machine (``m.attach(device)``, which returns
 the device). It may change pins (through `Machine.schedule_pin` for what it knows in
@@ -107,21 +108,33 @@ class Device:
         counted at the clock in force now, and counted again whenever the firmware switches
         the clock before it, so the change happens at that time whatever the clock does."""
         when = _seconds(seconds, "the time")
+        level = self.machine._check_pin(pin, level)
+        self._schedule_row(when, int(pin), level)
+
+    def schedule_analog(self, seconds, pin: int | str, volts: float | None) -> None:
+        """Put `volts` on `pin` (``"vdd"``: the supply; None releases the pin) at `seconds`
+        since power-on, kept at that time through clock switches as `schedule` is."""
+        when = _seconds(seconds, "the time")
+        code, level = self.machine._analog_row(pin, volts)
+        self._schedule_row(when, code, level)
+
+    def _schedule_row(self, when: Fraction, code: int, level: int) -> None:
+        """One row of the machine's pin schedule (a pin, an analog level or VDD) at `when`."""
         cycle = self.cycle_at(when)
-        self.machine.schedule_pin(cycle, pin, level)
-        self._timed.append([when, pin, -1 if level is None else level, cycle])
+        self.machine._schedule_row(cycle, code, level)
+        self._timed.append([when, code, level, cycle])
 
     def _reschedule(self) -> None:
         m = self.machine
         now = m.cycles
         keep = []
         for entry in self._timed:
-            when, pin, level, cycle = entry
+            when, code, level, cycle = entry
             if cycle < now:
                 continue  # applied already
             new = self.cycle_at(when)
-            if new != cycle and m._unschedule(cycle, pin, level):
-                m.schedule_pin(new, pin, None if level < 0 else level)
+            if new != cycle and m._unschedule(cycle, code, level):
+                m._schedule_row(new, code, level)
                 entry[3] = new
             keep.append(entry)
         self._timed = keep
@@ -275,6 +288,65 @@ class PulseGenerator(Waveform):
         origin = self.now() if self.start is None else self.start
         for when, level in self.steps:
             self.schedule(origin + when, self.pin, level)
+
+
+# -- analog levels -------------------------------------------------------------------------
+
+
+class AnalogSource(Device):
+    """A voltage source on an analog-capable pin (PA0, PA3, PA4, PA6, PA7) or on the supply
+    (``"vdd"``): `steps` are (seconds since power-on, volts) pairs, volts None
+    releasing the pin, applied from the moment it is attached; `set` and `ramp` add more.
+
+    The comparator sees each level exactly (pms150c/peripherals/analog.py); a pin's digital
+    input sees its Schmitt-trigger reading; a supply below the fuse's LVR level resets the
+    chip. The times stay times through clock switches, as every device's do."""
+
+    def __init__(self, pin: int | str = 4, steps=()):
+        from .machine import Machine
+
+        super().__init__()
+        self.pin = pin
+        self._row = Machine._analog_row
+        self._row(pin, 0.0)  # the pin is checked now, not when the first level is due
+        self.steps: list[tuple[Fraction, float | None]] = []
+        for when, volts in steps:
+            self._add(when, volts)
+
+    def _add(self, when, volts) -> Fraction:
+        when = _seconds(when, "a step's time")
+        self._row(self.pin, volts)  # checks the voltage
+        self.steps.append((when, volts))
+        return when
+
+    def attached(self) -> None:
+        for when, volts in self.steps:
+            self.schedule_analog(when, self.pin, volts)
+
+    def set(self, volts: float | None, at=None) -> None:
+        """`volts` on the pin at `at` seconds since power-on (default: at once, as
+        `Machine.set_analog` does)."""
+        if at is None:
+            if self.machine is None:
+                raise DeviceError("give the time (at=) of a level set before attaching")
+            self._add(self.now(), volts)
+            self.machine.set_analog(self.pin, volts)
+            return
+        when = self._add(at, volts)
+        if self.machine is not None:
+            self.schedule_analog(when, self.pin, volts)
+
+    def ramp(self, start: float, end: float, *, at, duration, steps: int = 64) -> None:
+        """A linear ramp from `start` to `end` volts over `duration` seconds from `at`,
+        as `steps` equal stairs (the last one reaches `end` exactly at ``at + duration``):
+        a slow input crossing a comparator threshold, or a supply browning out."""
+        from .validate import integer
+
+        steps = integer(steps, "steps", 1, 100_000, error=DeviceError)
+        begin, length = _seconds(at, "at"), _seconds(duration, "duration")
+        for k in range(steps + 1):
+            volts = start + (end - start) * k / steps
+            self.set(volts, at=begin + length * k / steps)
 
 
 # -- UART ----------------------------------------------------------------------------------

@@ -796,7 +796,10 @@ class Machine:
         code, level = self._analog_row(pin, volts)
         self._schedule_row(cycle, code, level)
 
-    def _analog_row(self, pin: int | str, volts) -> tuple[int, int]:
+    @staticmethod
+    def _analog_row(pin: int | str, volts) -> tuple[int, int]:
+        """The pin schedule's row (code, level in microvolts; -1 releases) for `volts` on
+        `pin` or on ``"vdd"``, checked."""
         if isinstance(pin, str) and pin.lower() == "vdd":
             if volts is None:
                 raise PinError("VDD cannot be released: give it a voltage")
