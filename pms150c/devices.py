@@ -354,24 +354,45 @@ class AnalogSource(Device):
 
 @dataclass(frozen=True)
 class UartFrame:
-    """One received character: its value, when its start bit began (seconds and cycle)
-    and whether its stop bit was 0 (a framing error; `value` is then what was sampled)."""
+    """One received character: its value, when its start bit began (seconds and cycle),
+    whether a stop bit was 0 (a framing error; `value` is then what was sampled) and
+    whether its parity bit was wrong (always False without parity)."""
 
     value: int
     time: Fraction
     cycle: int
     framing_error: bool = False
+    parity_error: bool = False
+
+    @property
+    def bad(self) -> bool:
+        """A framing or a parity error."""
+        return self.framing_error or self.parity_error
+
+
+PARITIES = ("none", "even", "odd")
 
 
 class Uart(Device):
-    """A serial line at `baud` (8 data bits, no parity, 1 stop bit, LSB first, idle high).
+    """A serial line at `baud`, LSB first, idle high: by default 8N1 (8 data bits, no
+    parity, 1 stop bit); `data_bits` 5-9, `parity` "none", "even" or "odd", `stop_bits` 1 or 2.
 
     `tx` is the chip's transmit pin: its changes are decoded into `frames` (each sampled at
-    the middle of its bits, timed by the simulated clock); `received` is the bytes of the
-    frames without a framing error. `rx` is the chip's receive pin: `send(data, at=...)`
-    schedules the bit changes there (the line idles high once attached)."""
+    the middle of its bits, timed by the simulated clock; every stop bit must be 1, or the
+    frame has a framing error); `received` is the bytes of the frames without a framing or
+    parity error. `rx` is the chip's receive pin: `send(data, at=...)` schedules the bit
+    changes there (the line idles high once attached)."""
 
-    def __init__(self, tx: int | None = None, rx: int | None = None, baud: int = 115200):
+    def __init__(
+        self,
+        tx: int | None = None,
+        rx: int | None = None,
+        baud: int = 115200,
+        *,
+        data_bits: int = 8,
+        parity: str = "none",
+        stop_bits: int = 1,
+    ):
         super().__init__()
         if tx is None and rx is None:
             raise DeviceError("a Uart needs a tx pin (to decode) or an rx pin (to send)")
@@ -380,7 +401,28 @@ class Uart(Device):
         from .validate import integer
 
         self.baud = integer(baud, "baud", 1, 100_000_000, error=DeviceError)
+        self.data_bits = integer(data_bits, "data_bits", 5, 9, error=DeviceError)
+        self.stop_count = integer(stop_bits, "stop_bits", 1, 2, error=DeviceError)
+        if parity not in PARITIES:
+            raise DeviceError(f"parity must be one of {PARITIES}, not {parity!r}")
+        self.parity = parity
         self.pins = () if self.tx is None else (self.tx,)
+
+    @property
+    def frame_bits(self) -> int:
+        """Bits in one frame: start, data, parity, stop."""
+        return 1 + self.data_bits + (self.parity != "none") + self.stop_count
+
+    def _parity_bit(self, value: int) -> int:
+        ones = bin(value).count("1") & 1
+        return ones if self.parity == "even" else ones ^ 1
+
+    def _levels(self, value: int) -> list[int]:
+        """The line levels of one frame carrying `value`, start bit first."""
+        levels = [0] + [value >> n & 1 for n in range(self.data_bits)]
+        if self.parity != "none":
+            levels.append(self._parity_bit(value))
+        return levels + [1] * self.stop_count
 
     def _start(self) -> None:
         super()._start()
@@ -415,6 +457,7 @@ class Uart(Device):
         """Decode every frame whose stop bit lies before `known_until` (the line is known
         up to there)."""
         bit = Fraction(1, self.baud)
+        last = self.frame_bits - Fraction(1, 2)  # the middle of the last stop bit
         i = 0
         edges = self._edges
         while i < len(edges):
@@ -422,17 +465,22 @@ class Uart(Device):
             if level != 0 or self._line_before(i) != 1 or time < self._free_at:
                 i += 1
                 continue
-            if time + bit * Fraction(19, 2) > known_until:
+            if time + bit * last > known_until:
                 break  # the frame is not over yet
             if self._level_at(time + bit / 2, i) != 0:  # a glitch, not a start bit
                 i += 1
                 continue
-            value = 0
-            for n in range(8):
-                value |= self._level_at(time + bit * (Fraction(3, 2) + n), i) << n
-            stop = self._level_at(time + bit * Fraction(19, 2), i)
-            self._frames.append(UartFrame(value, time, cycle, framing_error=stop != 1))
-            self._free_at = time + bit * Fraction(19, 2)
+            levels = [
+                self._level_at(time + bit * (Fraction(1, 2) + n), i)
+                for n in range(1, self.frame_bits)
+            ]
+            value = sum(level << n for n, level in enumerate(levels[: self.data_bits]))
+            parity_error = self.parity != "none" and levels[self.data_bits] != self._parity_bit(
+                value
+            )
+            framing_error = any(level != 1 for level in levels[-self.stop_count :])
+            self._frames.append(UartFrame(value, time, cycle, framing_error, parity_error))
+            self._free_at = time + bit * last
             i += 1
         if i:
             self._line = edges[i - 1][1]
@@ -451,12 +499,17 @@ class Uart(Device):
 
     @property
     def received(self) -> bytes:
-        """The bytes decoded so far (frames with a framing error left out)."""
-        return bytes(f.value for f in self.frames if not f.framing_error)
+        """The bytes decoded so far (frames with a framing or parity error left out; with 9
+        data bits, the low 8 of each)."""
+        return bytes(f.value & 0xFF for f in self.frames if not f.bad)
 
     @property
     def framing_errors(self) -> list[UartFrame]:
         return [f for f in self.frames if f.framing_error]
+
+    @property
+    def parity_errors(self) -> list[UartFrame]:
+        return [f for f in self.frames if f.parity_error]
 
     def read_until(self, terminator: bytes = b"\n", *, timeout) -> bytes:
         """Run the machine until `terminator` has been received (at most `timeout`
@@ -489,14 +542,14 @@ class Uart(Device):
 
     def send(self, data: bytes, at=None, *, cycle: int | None = None, gap=0) -> int:
         """Schedule `data` on the rx pin from `at` seconds since power-on (or `cycle`, or
-        now), each byte a start bit, 8 data bits LSB first and a stop bit, with `gap` idle
-        seconds between bytes; every bit at its time in seconds (see `Device.schedule`).
-        Returns the cycle at which the last stop bit ends, at the clock in force now."""
+        now), each byte (or, with 9 data bits, each item of a list of ints up to 0x1FF) a
+        frame in the Uart's format, with `gap` idle seconds between frames; every bit at its
+        time in seconds (see `Device.schedule`). Returns the cycle at which the last stop bit
+        ends, at the clock in force now."""
         self._check_attached()
         if self.rx is None:
             raise DeviceError("this Uart has no rx pin to send on")
-        if not isinstance(data, bytes | bytearray):
-            raise DeviceError(f"send takes bytes, not {type(data).__name__}")
+        data = self._values(data)
         if at is not None and cycle is not None:
             raise DeviceError("give the time as at= (seconds) or cycle=, not both")
         if cycle is not None:
@@ -504,12 +557,27 @@ class Uart(Device):
         else:
             t = self.now() if at is None else _seconds(at, "the time")
         bit, gap = Fraction(1, self.baud), _seconds(gap, "gap")
-        for byte in data:
-            levels = [0] + [byte >> n & 1 for n in range(8)] + [1]
-            for k, level in enumerate(levels):
+        for value in data:
+            for k, level in enumerate(self._levels(value)):
                 self.schedule(t + k * bit, self.rx, level)
-            t += 10 * bit + gap
+            t += self.frame_bits * bit + gap
         return self.cycle_at(t)
+
+    def _values(self, data) -> list[int]:
+        """What `send` sends: bytes, or a list of ints that fit the data bits."""
+        if isinstance(data, bytes | bytearray):
+            values = list(data)
+        elif isinstance(data, list | tuple) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in data
+        ):
+            values = list(data)
+        else:
+            raise DeviceError(f"send takes bytes or a list of ints, not {type(data).__name__}")
+        top = (1 << self.data_bits) - 1
+        for v in values:
+            if not 0 <= v <= top:
+                raise DeviceError(f"{v} does not fit in {self.data_bits} data bits")
+        return values
 
 
 # -- SPI -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pms150c import Machine, assemble
@@ -108,6 +108,81 @@ def test_uart_read_until_times_out_with_what_it_got():
     m.attach(Waveform(5, uart_steps(b"ab", 9600, Fraction(1, 1000))))
     with pytest.raises(DeviceError, match="received b'ab'"):
         uart.read_until(b"\n", timeout=0.01)
+
+
+def frame_steps(levels: str, baud: int, start: Fraction) -> list:
+    """(seconds, level) of a frame written out by hand as a string of 0s and 1s."""
+    return [(start + Fraction(n, baud), int(c)) for n, c in enumerate(levels)]
+
+
+@pytest.mark.parametrize(
+    ("options", "levels", "value", "parity_error"),
+    [
+        # 'A' = 0x41, LSB first 1000 0010: two ones, so the even parity bit is 0
+        ({"parity": "even"}, "0" + "10000010" + "0" + "1", 0x41, False),
+        ({"parity": "odd"}, "0" + "10000010" + "1" + "1", 0x41, False),
+        ({"parity": "even"}, "0" + "10000010" + "1" + "1", 0x41, True),
+        # 7 data bits, 0x55 = 101 0101; two stop bits
+        ({"data_bits": 7, "stop_bits": 2}, "0" + "1010101" + "11", 0x55, False),
+        # 9 data bits: 0x1A5 = 1 1010 0101, LSB first 101001011
+        ({"data_bits": 9}, "0" + "101001011" + "1", 0x1A5, False),
+        # 5 data bits and odd parity: 0x13 = 10011 (three ones): parity bit 0
+        ({"data_bits": 5, "parity": "odd"}, "0" + "11001" + "0" + "1", 0x13, False),
+    ],
+)
+def test_uart_decodes_other_frame_formats(options, levels, value, parity_error):
+    m = idle()
+    m.set_pin(5, 1)
+    uart = m.attach(Uart(tx=5, baud=9600, **options))
+    assert uart.frame_bits == len(levels)
+    steps = frame_steps(levels, 9600, Fraction(1, 1000))
+    m.attach(Waveform(5, steps + [(steps[-1][0] + Fraction(1, 9600), 1)]))
+    m.run(8000 * 4)
+    (frame,) = uart.frames
+    assert (frame.value, frame.parity_error, frame.framing_error) == (value, parity_error, False)
+    assert uart.received == (b"" if parity_error else bytes([value & 0xFF]))
+    assert uart.parity_errors == ([frame] if parity_error else [])
+
+
+def test_uart_with_two_stop_bits_flags_a_frame_whose_second_stop_bit_is_0():
+    m = idle()
+    m.set_pin(5, 1)
+    uart = m.attach(Uart(tx=5, baud=9600, stop_bits=2))
+    steps = frame_steps("0" + "10000010" + "10" + "1", 9600, Fraction(1, 1000))
+    m.attach(Waveform(5, steps))
+    m.run(8000 * 4)
+    assert [(f.value, f.framing_error) for f in uart.frames] == [(0x41, True)]
+
+
+def test_uart_sends_its_format_bit_by_bit():
+    """send() in 7E2 puts the start bit, 7 data bits, the even parity bit and two stop bits
+    on the line, each at its time: read back as levels at the middle of each bit."""
+    m = idle()
+    uart = m.attach(Uart(rx=6, baud=9600, data_bits=7, parity="even", stop_bits=2))
+    rec = m.record_pins([6])
+    start = Fraction(1, 1000)
+    uart.send(b"\x55", at=start)
+    m.run(8000 * 3)
+    expected = "0" + "1010101" + "0" + "11"  # four ones: even parity bit 0
+    levels = ""
+    for n in range(len(expected)):
+        middle = start + Fraction(2 * n + 1, 2 * 9600)
+        before = [c for c in rec.times(6, 0) + rec.times(6, 1) if rec.seconds(c) <= middle]
+        last = max(before)
+        levels += "0" if last in rec.times(6, 0) else "1"
+    assert levels == expected
+
+
+def test_uart_formats_are_checked():
+    for options in ({"data_bits": 4}, {"data_bits": 10}, {"stop_bits": 3}, {"parity": "mark"}):
+        with pytest.raises(DeviceError):
+            Uart(tx=5, **options)
+    m = idle()
+    uart = m.attach(Uart(rx=6, data_bits=7))
+    with pytest.raises(DeviceError, match="does not fit"):
+        uart.send(b"\x80")
+    with pytest.raises(DeviceError):
+        uart.send([1, True])
 
 
 def test_uart_needs_a_pin_and_bytes():
@@ -306,15 +381,22 @@ loop:
     baud=st.sampled_from([2400, 9600, 19200, 38400]),
     clkmd=st.sampled_from([0x34, 0x14, 0x1C]),  # 8, 4 and 1 MHz
     gap=st.sampled_from([0, Fraction(1, 10_000)]),
+    fmt=st.sampled_from([(8, "none", 1), (7, "even", 1), (8, "odd", 2), (5, "none", 2)]),
 )
-def test_bytes_sent_through_a_wire_are_decoded_as_sent(data, baud, clkmd, gap):
+@example(data=b"\x00\xff", baud=9600, clkmd=0x34, gap=0, fmt=(9, "odd", 2))
+def test_bytes_sent_through_a_wire_are_decoded_as_sent(data, baud, clkmd, gap, fmt):
+    data_bits, parity, stop_bits = fmt
     m = Machine(assemble(WIRE.format(clkmd=clkmd)))
-    uart = m.attach(Uart(tx=7, rx=0, baud=baud))
-    uart.send(data, at=0.001, gap=gap)
-    end = 0.0012 + len(data) * (10 / baud + float(gap))
+    uart = m.attach(
+        Uart(tx=7, rx=0, baud=baud, data_bits=data_bits, parity=parity, stop_bits=stop_bits)
+    )
+    values = [v & ((1 << data_bits) - 1) for v in data]
+    uart.send(values, at=0.001, gap=gap)
+    end = 0.0012 + len(data) * (uart.frame_bits / baud + float(gap))
     while m.time_s < end:  # the clock starts slow (ILRC), so run by simulated time
         m.run(10_000)
-    assert uart.received == data and not uart.framing_errors
+    assert [f.value for f in uart.frames] == values
+    assert not uart.framing_errors and not uart.parity_errors
 
 
 @settings(max_examples=40, deadline=None)
