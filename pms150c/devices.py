@@ -46,6 +46,13 @@ def _pin(pin, what: str = "pin") -> int:
     return number
 
 
+def _analog_row(pin, volts) -> tuple[int, int]:
+    """The machine's schedule row (code, microvolts) for `volts` on `pin`, checked."""
+    from .machine import Machine
+
+    return Machine._analog_row(pin, volts)
+
+
 def _seconds(value, what: str) -> Fraction:
     """A duration or moment in seconds, as an exact Fraction. A float is read as the
     decimal it prints as (0.0005 is 1/2000, not the binary fraction just above it)."""
@@ -115,8 +122,7 @@ class Device:
         """Put `volts` on `pin` (``"vdd"``: the supply; None releases the pin) at `seconds`
         since power-on, kept at that time through clock switches as `schedule` is."""
         when = _seconds(seconds, "the time")
-        code, level = self.machine._analog_row(pin, volts)
-        self._schedule_row(when, code, level)
+        self._schedule_row(when, *self.machine._analog_row(pin, volts))
 
     def _schedule_row(self, when: Fraction, code: int, level: int) -> None:
         """One row of the machine's pin schedule (a pin, an analog level or VDD) at `when`."""
@@ -303,25 +309,24 @@ class AnalogSource(Device):
     chip. The times stay times through clock switches, as every device's do."""
 
     def __init__(self, pin: int | str = 4, steps=()):
-        from .machine import Machine
-
         super().__init__()
         self.pin = pin
-        self._row = Machine._analog_row
-        self._row(pin, 0.0)  # the pin is checked now, not when the first level is due
+        _analog_row(pin, 0.0)  # the pin is checked now, not when the first level is due
         self.steps: list[tuple[Fraction, float | None]] = []
+        self._rows: list[tuple[Fraction, int, int]] = []  # the steps as schedule rows
         for when, volts in steps:
             self._add(when, volts)
 
-    def _add(self, when, volts) -> Fraction:
-        when = _seconds(when, "a step's time")
-        self._row(self.pin, volts)  # checks the voltage
-        self.steps.append((when, volts))
-        return when
+    def _add(self, when, volts) -> tuple[Fraction, int, int]:
+        """Record a step, checked once: (time, schedule code, level in microvolts)."""
+        row = (_seconds(when, "a step's time"), *_analog_row(self.pin, volts))
+        self.steps.append((row[0], volts))
+        self._rows.append(row)
+        return row
 
     def attached(self) -> None:
-        for when, volts in self.steps:
-            self.schedule_analog(when, self.pin, volts)
+        for row in self._rows:
+            self._schedule_row(*row)
 
     def set(self, volts: float | None, at=None) -> None:
         """`volts` on the pin at `at` seconds since power-on (default: at once, as
@@ -332,9 +337,9 @@ class AnalogSource(Device):
             self._add(self.now(), volts)
             self.machine.set_analog(self.pin, volts)
             return
-        when = self._add(at, volts)
+        row = self._add(at, volts)
         if self.machine is not None:
-            self.schedule_analog(when, self.pin, volts)
+            self._schedule_row(*row)
 
     def ramp(self, start: float, end: float, *, at, duration, steps: int = 64) -> None:
         """A linear ramp from `start` to `end` volts over `duration` seconds from `at`,
@@ -565,19 +570,16 @@ class Uart(Device):
 
     def _values(self, data) -> list[int]:
         """What `send` sends: bytes, or a list of ints that fit the data bits."""
-        if isinstance(data, bytes | bytearray):
-            values = list(data)
-        elif isinstance(data, list | tuple) and all(
+        ints = isinstance(data, list | tuple) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in data
-        ):
-            values = list(data)
-        else:
+        )
+        if not (ints or isinstance(data, bytes | bytearray)):
             raise DeviceError(f"send takes bytes or a list of ints, not {type(data).__name__}")
         top = (1 << self.data_bits) - 1
-        for v in values:
+        for v in data:
             if not 0 <= v <= top:
                 raise DeviceError(f"{v} does not fit in {self.data_bits} data bits")
-        return values
+        return list(data)
 
 
 # -- SPI -----------------------------------------------------------------------------------
